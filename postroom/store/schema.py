@@ -1,0 +1,224 @@
+"""Table declarations (SQLAlchemy Core) shared by SQLite and PostgreSQL.
+
+The migrations in ``migrations/versions`` create exactly these tables; a test compares
+the migrated database with this metadata, so the two cannot drift apart.
+
+Invariants kept by the code that writes these tables (``mailboxes``, ``directory``):
+- ``message.uid`` is strictly increasing per folder and never reused within a
+  ``folder.uidvalidity``: UIDs come from ``folder.uidnext``, bumped in the same
+  transaction as the insert.
+- Every change to a folder's messages (append, flags, expunge) takes a new
+  ``folder.highestmodseq`` and stamps it on the changed rows (RFC 7162); expunged UIDs
+  are remembered in ``vanished`` with their MODSEQ for QRESYNC.
+- ``blob.refcount`` equals the number of ``message`` rows pointing at the blob, and
+  ``account.usage`` the sum of the sizes of the account's messages (``postroom verify``
+  checks both).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both dialects (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _created() -> Column[datetime]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+# --- tenancy -------------------------------------------------------------------------
+
+organisation = Table(
+    "organisation",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("mailbox_allocation", Integer, nullable=False),
+    Column("storage_allocation", BigInteger, nullable=False),
+    Column("smtp_access", Boolean, nullable=False),
+    Column("funding", String(20), nullable=False),
+    Column("max_messages_per_day", Integer, nullable=False),
+    Column("max_new_recipients_per_day", Integer, nullable=False),
+    Column("allow_forwarding", Boolean, nullable=False),
+    _created(),
+)
+
+domain = Table(
+    "domain",
+    metadata,
+    _id(),
+    Column("organisation_id", Integer, ForeignKey("organisation.id"), nullable=False, index=True),
+    Column("name", String(253), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("dkim_selector", String(63), nullable=False),
+    Column("dkim_private_key", Text, nullable=False),
+    Column("last_dns_check", UTCDateTime(), nullable=True),
+    Column("dns_result", Text, nullable=True),
+    _created(),
+)
+
+account = Table(
+    "account",
+    metadata,
+    _id(),
+    Column("organisation_id", Integer, ForeignKey("organisation.id"), nullable=False, index=True),
+    Column("domain_id", Integer, ForeignKey("domain.id"), nullable=False, index=True),
+    Column("address", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("quota", BigInteger, nullable=False),
+    Column("usage", BigInteger, nullable=False),
+    Column("password_changed_at", UTCDateTime(), nullable=False),
+    _created(),
+)
+
+alias = Table(
+    "alias",
+    metadata,
+    _id(),
+    Column("domain_id", Integer, ForeignKey("domain.id"), nullable=False, index=True),
+    Column("address", String(320), nullable=False, unique=True),
+    _created(),
+)
+
+alias_target = Table(
+    "alias_target",
+    metadata,
+    Column("alias_id", Integer, ForeignKey("alias.id", ondelete="CASCADE"), primary_key=True),
+    Column("target", String(320), primary_key=True),
+)
+
+operator = Table(
+    "operator",
+    metadata,
+    _id(),
+    Column("login", String(200), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    _created(),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", UTCDateTime(), nullable=False),
+    Column("blocked_until", UTCDateTime(), nullable=True),
+)
+
+# --- mail ----------------------------------------------------------------------------
+
+folder = Table(
+    "folder",
+    metadata,
+    _id(),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(1000), nullable=False),
+    Column("special_use", String(20), nullable=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("uidnext", BigInteger, nullable=False),
+    Column("highestmodseq", BigInteger, nullable=False),
+    Column("subscribed", Boolean, nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "name"),
+)
+
+blob = Table(
+    "blob",
+    metadata,
+    _id(),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("size", BigInteger, nullable=False),
+    Column("refcount", Integer, nullable=False),
+    # The parsed summary (postroom.mail.summary.MessageSummary as JSON), computed once.
+    Column("summary", Text, nullable=False),
+    # Denormalised header fields for message lists, SORT and header SEARCH keys.
+    Column("subject", Text, nullable=False),
+    Column("from_text", Text, nullable=False),
+    Column("to_text", Text, nullable=False),
+    Column("cc_text", Text, nullable=False),
+    Column("sent_date", UTCDateTime(), nullable=True),
+    Column("message_id", Text, nullable=False),
+    Column("preview", Text, nullable=False),
+    Column("has_attachments", Boolean, nullable=False),
+    _created(),
+)
+
+message = Table(
+    "message",
+    metadata,
+    _id(),
+    Column("folder_id", Integer, ForeignKey("folder.id", ondelete="CASCADE"), nullable=False),
+    Column("uid", BigInteger, nullable=False),
+    Column("modseq", BigInteger, nullable=False),
+    Column("blob_id", Integer, ForeignKey("blob.id"), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("internal_date", UTCDateTime(), nullable=False),
+    # System flags as a bit set (see mailboxes.SYSTEM_FLAGS); keywords as JSON list.
+    Column("flags", Integer, nullable=False),
+    Column("keywords", Text, nullable=False),
+    UniqueConstraint("folder_id", "uid"),
+    Index("ix_message_folder_id_modseq", "folder_id", "modseq"),
+)
+
+vanished = Table(
+    "vanished",
+    metadata,
+    Column("folder_id", Integer, ForeignKey("folder.id", ondelete="CASCADE"), primary_key=True),
+    Column("uid", BigInteger, primary_key=True),
+    Column("modseq", BigInteger, nullable=False),
+)
