@@ -34,6 +34,7 @@ non-multipart message or root is also its own part ``1`` (see ``summary.find_par
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +74,8 @@ class Part:
       ordered (name lowercased, value unquoted, RFC 2231 segments kept raw).
     * ``id``, ``description``: Content-ID, Content-Description (nstring).
     * ``encoding``: Content-Transfer-Encoding lowercased, default ``7bit``.
-    * ``size``: body octets (``end - body_start``); ``lines``: body lines, for text/* and
-      message/rfc822 (a last line without line break counts).
+    * ``size``: body octets (``end - body_start``); ``lines``: body lines (a last line
+      without line break counts), 0 for multiparts, which BODYSTRUCTURE gives no count.
     * message/rfc822 (and message/global): ``envelope`` and ``message`` (the nested root).
     * extension data: ``md5`` (Content-MD5), ``disposition`` + ``disposition_params``
       (RFC 2183), ``language`` (Content-Language tags, RFC 3282), ``location``
@@ -244,7 +245,8 @@ class _Parser:
             header_start=start,
             body_start=body_start,
             end=end,
-            lines=_count_lines(self.raw, body_start, end),
+            # BODYSTRUCTURE has no line count for multiparts: skip the scan.
+            lines=0 if fields.type == "multipart" else _count_lines(self.raw, body_start, end),
             **fields.extra,
         )
         if fields.type == "multipart":
@@ -269,9 +271,9 @@ class _Parser:
         boundary = param(part.params, "boundary")
         if not boundary or len(boundary) > _MAX_BOUNDARY:
             self.defect("no-boundary")
-            return _opaque(part)
+            return self.opaque(part)
         if not self.can_descend(depth):
-            return _opaque(part)
+            return self.opaque(part)
         ranges = self.split(wire_bytes(boundary), part.body_start, part.end)
         default = ("message", "rfc822") if part.subtype == "digest" else ("text", "plain")
         children: list[Part] = []
@@ -283,21 +285,34 @@ class _Parser:
             children.append(self.entity(start, end, number, depth + 1, default)[0])
         if not children:
             self.defect("boundary-not-found")
-            return _opaque(part)
+            return self.opaque(part)
         return _replace(part, children=tuple(children))
 
     def encapsulated(self, part: Part, depth: int) -> Part:
         """Parse the message inside a message/rfc822 part (RFC 2046 5.2.1)."""
         if not self.can_descend(depth):
-            return _opaque(part)
+            return self.opaque(part)
         inner, header = self.entity(
             part.body_start, part.end, part.number, depth + 1, ("text", "plain")
         )
         return _replace(part, message=inner, envelope=build_envelope(header))
 
+    def opaque(self, part: Part) -> Part:
+        """``part`` as a text/plain leaf that is not descended (see the module docstring)."""
+        lines = _count_lines(self.raw, part.body_start, part.end)
+        return _replace(
+            part, type="text", subtype="plain", params=_DEFAULT_PARAMS, lines=lines, opaque=True
+        )
+
     def split(self, boundary: bytes, start: int, end: int) -> list[tuple[int, int]]:
-        """Byte ranges of the body parts between delimiter lines, at most ``max_parts``."""
+        """Byte ranges of the body parts between delimiter lines, at most ``max_parts``.
+
+        ``start`` is always at a line start (after a header or a delimiter line).
+        """
         raw, delimiter = self.raw, b"--" + boundary
+        # RFC 2046 5.1.1: a delimiter line is "--" boundary, then "--" for the close
+        # delimiter, then only transport padding (linear whitespace).
+        line = re.compile(b"^" + re.escape(delimiter) + rb"(--)?[ \t\r]*$", re.MULTILINE)
         ranges: list[tuple[int, int]] = []
         part_start = -1
         pos = start
@@ -305,42 +320,20 @@ class _Parser:
             found = raw.find(delimiter, pos, end)
             if found < 0:
                 break
-            kind, next_line = _delimiter_kind(raw, found, start, end, len(delimiter))
-            if kind is None:
-                pos = found + 1
-                continue
+            # Fast path: the first occurrence is nearly always a delimiter line. After a
+            # false one the regex scans on, which stays linear on hostile input.
+            match = line.match(raw, found, end) or line.search(raw, found + 1, end)
+            if match is None:
+                break
             if part_start >= 0:
-                ranges.append((part_start, _before_line_break(raw, found, part_start)))
-            if kind == "close":
+                ranges.append((part_start, _before_line_break(raw, match.start(), part_start)))
+            if match.group(1):
                 return ranges
-            part_start = pos = next_line
+            part_start = pos = min(match.end() + 1, end)
         if part_start >= 0 and len(ranges) < self.max_parts:
             self.defect("missing-close-delimiter")
             ranges.append((part_start, end))
         return ranges
-
-
-def _delimiter_kind(
-    raw: bytes, found: int, start: int, end: int, length: int
-) -> tuple[str | None, int]:
-    """("open" | "close" | None, offset of the next line) for a boundary match at ``found``.
-
-    RFC 2046 5.1.1: a delimiter starts a line and is followed only by transport padding
-    (linear whitespace); the close delimiter has "--" right after the boundary.
-    """
-    if found != start and raw[found - 1] != 0x0A:
-        return None, 0
-    after = found + length
-    newline = raw.find(b"\n", after, end)
-    line_end = end if newline < 0 else newline
-    next_line = end if newline < 0 else newline + 1
-    rest = raw[after:line_end]
-    kind = "open"
-    if rest.startswith(b"--"):
-        kind, rest = "close", rest[2:]
-    if rest.strip(b" \t\r"):
-        return None, 0
-    return kind, next_line
 
 
 def _before_line_break(raw: bytes, delimiter: int, floor: int) -> int:
@@ -384,8 +377,6 @@ def _extension_fields(block: HeaderBlock) -> dict[str, Any]:
     return extra
 
 
-def _opaque(part: Part) -> Part:
-    return _replace(part, type="text", subtype="plain", params=_DEFAULT_PARAMS, opaque=True)
 
 
 def _replace(part: Part, **changes: Any) -> Part:

@@ -22,12 +22,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from postroom.errors import PostroomError, TemporaryFailure
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Driver errors that mean "the database is unavailable now", not "your input is bad".
+_UNAVAILABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
 
 
 class Database:
@@ -49,7 +51,7 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
                 await conn.rollback()
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except _UNAVAILABLE as exc:
             raise TemporaryFailure() from exc
 
     @asynccontextmanager
@@ -71,7 +73,7 @@ class Database:
             yield
         except PostroomError:
             raise
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except _UNAVAILABLE as exc:
             raise TemporaryFailure() from exc
 
     async def migrate(self) -> list[str]:

@@ -156,6 +156,7 @@ async def update_domain(conn: AsyncConnection, domain_id: int, **values: Any) ->
 async def create_account(conn: AsyncConnection, **values: Any) -> Account:
     values.setdefault("status", AccountStatus.ACTIVE.value)
     values.setdefault("usage", 0)
+    values.setdefault("last_uidvalidity", 0)
     values["created_at"] = values["password_changed_at"] = _now()
     row = await _insert_returning(conn, s.account, values, f"the account {values['address']!r}")
     account = _record(Account, "account", row)

@@ -13,8 +13,9 @@ Rules (RFC 3501 6.3, RFC 9051 6.3):
 - INBOX cannot be deleted. Postroom has no ``\\Noselect`` folders, so a folder that has
   children cannot be deleted until they are (a clear error; RFC 9051 6.3.4 lets a server
   refuse). Deleting a folder expunges its messages through the message path.
-- UIDVALIDITY values are unique among the account's folders, and grow over time, so a
-  re-created name never gets a UIDVALIDITY it had before.
+- UIDVALIDITY values come from ``account.last_uidvalidity`` (the clock, or one more than
+  the last one given), so no two folders of an account, past or present, share one and a
+  re-created name never gets a UIDVALIDITY it had before (RFC 3501 2.3.1.1).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, and_, func, or_, select, update
+from sqlalchemy import Integer, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postroom.errors import AlreadyExists, Invalid, NotFound, NotPermitted
@@ -97,13 +98,20 @@ async def get_by_id(conn: AsyncConnection, account_id: int, folder_id: int) -> F
 
 
 async def _next_uidvalidity(conn: AsyncConnection, account_id: int) -> int:
-    highest = (
-        await conn.execute(
-            select(func.max(s.folder.c.uidvalidity)).where(s.folder.c.account_id == account_id)
-        )
-    ).scalar()
+    """A UIDVALIDITY the account has never used: the clock, or one more than the last."""
     now = int(time.time()) & 0x7FFFFFFF
-    return max(now, (highest or 0) + 1)
+    last = s.account.c.last_uidvalidity
+    row = (
+        await conn.execute(
+            update(s.account)
+            .where(s.account.c.id == account_id)
+            .values(last_uidvalidity=case((last + 1 > now, last + 1), else_=now))
+            .returning(s.account.c.last_uidvalidity)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such account")
+    return int(row[0])
 
 
 async def create(
@@ -256,15 +264,11 @@ async def status(conn: AsyncConnection, folder: FolderInfo) -> FolderStatus:
 
 
 async def special(conn: AsyncConnection, account_id: int, use: SpecialUse) -> FolderInfo:
-    row = (
-        await conn.execute(
-            select(s.folder).where(
-                s.folder.c.account_id == account_id,
-                or_(s.folder.c.special_use == use.value,
-                    s.folder.c.name == ("INBOX" if use is SpecialUse.INBOX else "\x00")),
-            )
-        )
-    ).first()
+    f = s.folder.c
+    match = f.special_use == use.value
+    if use is SpecialUse.INBOX:
+        match = or_(match, f.name == "INBOX")
+    row = (await conn.execute(select(s.folder).where(f.account_id == account_id, match))).first()
     if row is None:
         raise NotFound(f"the account has no {use.value} folder")
     return _info(row)

@@ -93,6 +93,7 @@ organisation = Table(
     Column("max_new_recipients_per_day", Integer, nullable=False),
     Column("allow_forwarding", Boolean, nullable=False),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 domain = Table(
@@ -107,6 +108,7 @@ domain = Table(
     Column("last_dns_check", UTCDateTime(), nullable=True),
     Column("dns_result", Text, nullable=True),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 account = Table(
@@ -122,8 +124,11 @@ account = Table(
     Column("role", String(20), nullable=False),
     Column("quota", BigInteger, nullable=False),
     Column("usage", BigInteger, nullable=False),
+    # Last UIDVALIDITY given to one of the account's folders (never reused, RFC 3501 2.3.1.1).
+    Column("last_uidvalidity", BigInteger, nullable=False),
     Column("password_changed_at", UTCDateTime(), nullable=False),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 alias = Table(
@@ -133,6 +138,7 @@ alias = Table(
     Column("domain_id", Integer, ForeignKey("domain.id"), nullable=False, index=True),
     Column("address", String(320), nullable=False, unique=True),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 alias_target = Table(
@@ -149,6 +155,7 @@ operator = Table(
     Column("login", String(200), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 login_throttle = Table(
@@ -175,6 +182,7 @@ folder = Table(
     Column("subscribed", Boolean, nullable=False),
     _created(),
     UniqueConstraint("account_id", "name"),
+    sqlite_autoincrement=True,
 )
 
 blob = Table(
@@ -196,6 +204,7 @@ blob = Table(
     Column("preview", Text, nullable=False),
     Column("has_attachments", Boolean, nullable=False),
     _created(),
+    sqlite_autoincrement=True,
 )
 
 message = Table(
@@ -213,6 +222,7 @@ message = Table(
     Column("keywords", Text, nullable=False),
     UniqueConstraint("folder_id", "uid"),
     Index("ix_message_folder_id_modseq", "folder_id", "modseq"),
+    sqlite_autoincrement=True,
 )
 
 vanished = Table(

@@ -2,9 +2,12 @@
 
 One index row per blob (``blob_fts``, keyed by ``blob.id``), so the copies of a message
 in several folders and accounts share it. IMAP asks for *substring* matches (RFC 3501
-6.4.4, RFC 9051 6.4.4: "contains the specified string"); the index finds candidates by
-word prefixes, and every candidate is then checked for the exact case-insensitive
-substring, so the answer is the RFC's, only fast.
+6.4.4, RFC 9051 6.4.4: "contains the specified string"). Like Dovecot with its FTS
+plugin, Postroom matches substrings that start at a word: the index finds candidates by
+word prefixes, then every candidate is checked for the exact case-insensitive substring.
+So ``forecast is`` finds "The forecast is ready" and ``fore`` finds "forecast", but
+``recast`` (inside a word) does not: the price of answering from an index on a folder of
+100,000 messages. A needle with no word characters scans the folder's index rows.
 
 Invariants:
 - Only this module writes or reads ``blob_fts``; rows are added with a new blob and

@@ -21,21 +21,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from postroom.errors import Invalid
-
 from . import command_types as c
-from . import utf7
-from .fetch_items import parse_fetch_items
-from .lexer import MAX_NUMBER64, CharsetError, ParseError, Part, Reader
-from .search_keys import parse_charset, parse_search_keys
+from .lexer import (
+    MAX_NUMBER64,
+    CharsetError,
+    Context,
+    ParseError,
+    Part,
+    Reader,
+    decode_mailbox,
+    known,
+    utf8_text,
+)
+from .message_grammar import MESSAGE_COMMANDS
+from .search_keys import check_charset
 
 __all__ = [
     "KNOWN_COMMANDS",
     "AppendPrefix",
     "CommandCharsetError",
     "CommandError",
-    "Context",
     "append_mailbox_pending",
+    "decode_base64",
     "parse_append_end",
     "parse_append_first",
     "parse_append_next",
@@ -49,12 +56,6 @@ STATUS_ITEMS = frozenset(
 )
 LIST_SELECT = frozenset({"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"})
 LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE"})
-SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE"})  # RFC 4731, RFC 5182
-SORT_KEYS = frozenset({"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO"}) | {
-    "DISPLAYFROM",  # RFC 5957
-    "DISPLAYTO",
-}
-THREAD_ALGORITHMS = frozenset({"ORDEREDSUBJECT", "REFERENCES"})
 SPECIAL_USES = frozenset(
     {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"}
     | {"\\Important"}  # RFC 8457
@@ -73,12 +74,6 @@ class CommandCharsetError(Exception):
     def __init__(self, tag: str, charset: str) -> None:
         super().__init__(charset)
         self.tag, self.charset = tag, charset
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    utf8: bool
-    max_depth: int
 
 
 _Parse = Callable[[Reader, str, Context], c.Command]
@@ -144,58 +139,11 @@ def parse_command(parts: Sequence[Part], ctx: Context) -> c.Command:
     def run() -> c.Command:
         command = parse(reader, tag, ctx)
         reader.end()
+        if isinstance(command, c.Search | c.Sort | c.Thread):
+            check_charset(command.charset)
         return command
 
     return _guard(tag, run)
-
-
-# -- shared pieces ------------------------------------------------------------------
-
-
-def decode_mailbox(raw: bytes, utf8: bool) -> str:
-    if utf8:
-        try:
-            name = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ParseError("mailbox name is not valid UTF-8") from None
-    else:
-        try:
-            name = utf7.decode(raw)
-        except Invalid as exc:
-            raise ParseError(exc.message) from None
-    return "INBOX" if name.upper() == "INBOX" else name  # RFC 9051 5.1
-
-
-def _mailbox(reader: Reader, ctx: Context) -> str:
-    return decode_mailbox(reader.astring(), ctx.utf8)
-
-
-def _utf8(raw: bytes, what: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ParseError(f"{what} is not valid UTF-8") from None
-
-
-def _atoms_in_parens(reader: Reader, *, allow_empty: bool = True) -> list[str]:
-    """ "(" [atom *(SP atom)] ")", upper-cased."""
-    reader.char(b"(")
-    if reader.try_char(b")"):
-        if not allow_empty:
-            raise ParseError("empty list")
-        return []
-    out = [reader.atom().upper()]
-    while reader.try_char(b" "):
-        out.append(reader.atom().upper())
-    reader.char(b")")
-    return out
-
-
-def _known(values: Sequence[str], allowed: frozenset[str], what: str) -> tuple[str, ...]:
-    for value in values:
-        if value not in allowed:
-            raise ParseError(f"unknown {what} {value[:40]}")
-    return tuple(dict.fromkeys(values))
 
 
 # -- any state and not authenticated ---------------------------------------------------
@@ -207,9 +155,9 @@ def _no_args(cls: type[c.Command]) -> _Parse:
 
 def _login(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    user = _utf8(reader.astring(), "user name")
+    user = utf8_text(reader.astring(), "user name")
     reader.sp()
-    return c.Login(tag, user, _utf8(reader.astring(), "password"))
+    return c.Login(tag, user, utf8_text(reader.astring(), "password"))
 
 
 def _authenticate(reader: Reader, tag: str, ctx: Context) -> c.Command:
@@ -264,7 +212,7 @@ def _enable(reader: Reader, tag: str, ctx: Context) -> c.Command:
 def _select(cls: type[c.SelectBase]) -> _Parse:
     def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
         reader.sp()
-        mailbox = _mailbox(reader, ctx)
+        mailbox = reader.mailbox(ctx)
         condstore, qresync = False, None
         if reader.try_char(b" "):  # RFC 4466 2.1: select-params
             reader.char(b"(")
@@ -305,7 +253,7 @@ def _qresync(reader: Reader) -> c.QresyncParams:
 
 def _create(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    mailbox = _mailbox(reader, ctx)
+    mailbox = reader.mailbox(ctx)
     uses: tuple[str, ...] = ()
     if reader.try_char(b" "):  # RFC 6154 5.2: create-param "USE" SP "(" use-attr ... ")"
         reader.char(b"(")
@@ -318,23 +266,23 @@ def _create(reader: Reader, tag: str, ctx: Context) -> c.Command:
                 reader.sp()
             flags.append(reader.flag())
         reader.char(b")")
-        uses = _known(flags, SPECIAL_USES, "special-use attribute")
+        uses = known(flags, SPECIAL_USES, "special-use attribute")
     return c.Create(tag, mailbox, uses)
 
 
 def _one_mailbox(cls: type[c.Command]) -> _Parse:
     def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
         reader.sp()
-        return cls(tag, _mailbox(reader, ctx))  # type: ignore[call-arg]
+        return cls(tag, reader.mailbox(ctx))  # type: ignore[call-arg]
 
     return parse
 
 
 def _rename(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    old = _mailbox(reader, ctx)
+    old = reader.mailbox(ctx)
     reader.sp()
-    return c.Rename(tag, old, _mailbox(reader, ctx))
+    return c.Rename(tag, old, reader.mailbox(ctx))
 
 
 def _pattern(reader: Reader, ctx: Context) -> str:
@@ -347,11 +295,11 @@ def _list(reader: Reader, tag: str, ctx: Context) -> c.Command:
     extended = reader.peek() == 0x28
     select: tuple[str, ...] = ()
     if extended:
-        select = _known(_atoms_in_parens(reader), LIST_SELECT, "LIST selection option")
+        select = known(reader.atoms_in_parens(), LIST_SELECT, "LIST selection option")
         if "RECURSIVEMATCH" in select and not set(select) - {"RECURSIVEMATCH", "REMOTE"}:
             raise ParseError("RECURSIVEMATCH needs another selection option")  # RFC 5258 3.1
         reader.sp()
-    reference = _mailbox(reader, ctx)
+    reference = reader.mailbox(ctx)
     reader.sp()
     if reader.try_char(b"("):
         extended = True
@@ -373,7 +321,7 @@ def _list(reader: Reader, tag: str, ctx: Context) -> c.Command:
         reference,
         tuple(patterns),
         frozenset(select),
-        frozenset(_known(returns, LIST_RETURN, "LIST return option")),
+        frozenset(known(returns, LIST_RETURN, "LIST return option")),
         status,
         extended,
     )
@@ -391,7 +339,7 @@ def _list_returns(reader: Reader) -> tuple[list[str], tuple[str, ...] | None]:
         option = reader.atom().upper()
         if option == "STATUS" and status is None:  # RFC 5819 3
             reader.sp()
-            status = _known(_atoms_in_parens(reader, allow_empty=False), STATUS_ITEMS, "item")
+            status = known(reader.atoms_in_parens(allow_empty=False), STATUS_ITEMS, "item")
         else:
             returns.append(option)
     return returns, status
@@ -399,17 +347,17 @@ def _list_returns(reader: Reader) -> tuple[list[str], tuple[str, ...] | None]:
 
 def _lsub(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    reference = _mailbox(reader, ctx)
+    reference = reader.mailbox(ctx)
     reader.sp()
     return c.Lsub(tag, reference, _pattern(reader, ctx))
 
 
 def _status(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    mailbox = _mailbox(reader, ctx)
+    mailbox = reader.mailbox(ctx)
     reader.sp()
-    items = _atoms_in_parens(reader, allow_empty=False)
-    return c.Status(tag, mailbox, _known(items, STATUS_ITEMS, "STATUS item"))
+    items = reader.atoms_in_parens(allow_empty=False)
+    return c.Status(tag, mailbox, known(items, STATUS_ITEMS, "STATUS item"))
 
 
 def _append_complete(reader: Reader, tag: str, ctx: Context) -> c.Command:
@@ -418,159 +366,7 @@ def _append_complete(reader: Reader, tag: str, ctx: Context) -> c.Command:
 
 def _getquota(reader: Reader, tag: str, ctx: Context) -> c.Command:
     reader.sp()
-    return c.GetQuota(tag, _mailbox(reader, ctx))
-
-
-# -- selected ------------------------------------------------------------------------
-
-
-def _uid_expunge(reader: Reader, tag: str, ctx: Context) -> c.Command:
-    reader.sp()
-    return c.UidExpunge(tag, reader.sequence_set())
-
-
-def _search(uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        reader.sp()
-        returns: tuple[str, ...] | None = None
-        if reader.try_keyword(b"RETURN"):  # RFC 4731 3.1
-            reader.sp()
-            returns = _known(_atoms_in_parens(reader), SEARCH_RETURN, "SEARCH return option")
-            returns = returns or ("ALL",)
-            reader.sp()
-        charset = None
-        if reader.try_keyword(b"CHARSET"):
-            reader.sp()
-            charset = parse_charset(reader)
-            reader.sp()
-        key = parse_search_keys(reader, ctx.max_depth)
-        return c.Search(tag, key, charset, returns, uid)
-
-    return parse
-
-
-def _fetch(uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        reader.sp()
-        sequence = reader.sequence_set()
-        reader.sp()
-        items = parse_fetch_items(reader)
-        changedsince, vanished = None, False
-        if reader.try_char(b" "):  # RFC 7162 3.1.4.1 / 3.2.6: fetch-modifiers
-            changedsince, vanished = _fetch_modifiers(reader)
-        if vanished and (not uid or changedsince is None):
-            raise ParseError("VANISHED needs UID FETCH and CHANGEDSINCE")  # RFC 7162 3.2.6
-        return c.Fetch(tag, sequence, items, changedsince, vanished, uid)
-
-    return parse
-
-
-def _fetch_modifiers(reader: Reader) -> tuple[int | None, bool]:
-    # RFC 4466 2.4: fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
-    reader.char(b"(")
-    changedsince: int | None = None
-    seen: set[str] = set()
-    while True:
-        name = reader.atom().upper()
-        if name in seen or name not in ("CHANGEDSINCE", "VANISHED"):
-            raise ParseError(f"invalid FETCH modifier {name[:40]}")
-        seen.add(name)
-        if name == "CHANGEDSINCE":
-            reader.sp()
-            changedsince = reader.number(MAX_NUMBER64)
-        if not reader.try_char(b" "):
-            break
-    reader.char(b")")
-    return changedsince, "VANISHED" in seen
-
-
-def _store(uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        reader.sp()
-        sequence = reader.sequence_set()
-        reader.sp()
-        unchangedsince = None
-        if reader.try_char(b"("):  # RFC 7162 3.1.3: store-modifier
-            reader.keyword(b"UNCHANGEDSINCE")
-            reader.sp()
-            unchangedsince = reader.number(MAX_NUMBER64)
-            reader.char(b")")
-            reader.sp()
-        mode = c.StoreMode.REPLACE
-        if reader.try_char(b"+"):
-            mode = c.StoreMode.ADD
-        elif reader.try_char(b"-"):
-            mode = c.StoreMode.REMOVE
-        item = reader.atom().upper()
-        if item not in ("FLAGS", "FLAGS.SILENT"):
-            raise ParseError("expected FLAGS or FLAGS.SILENT")
-        reader.sp()
-        flags = _store_flags(reader)
-        return c.Store(tag, sequence, mode, flags, item.endswith("SILENT"), unchangedsince, uid)
-
-    return parse
-
-
-def _store_flags(reader: Reader) -> tuple[str, ...]:
-    if reader.peek() == 0x28:
-        return reader.flag_list()
-    flags = [reader.flag()]
-    while reader.try_char(b" "):
-        flags.append(reader.flag())
-    return tuple(dict.fromkeys(flags))
-
-
-def _copy(cls: type[c.Copy] | type[c.Move], uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        reader.sp()
-        sequence = reader.sequence_set()
-        reader.sp()
-        return cls(tag, sequence, _mailbox(reader, ctx), uid)
-
-    return parse
-
-
-def _sort(uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        # RFC 5256 5: "SORT" SP sort-criteria SP search-criteria
-        reader.sp()
-        reader.char(b"(")
-        criteria = [_sort_criterion(reader)]
-        while reader.try_char(b" "):
-            criteria.append(_sort_criterion(reader))
-        reader.char(b")")
-        reader.sp()
-        charset = parse_charset(reader)
-        reader.sp()
-        return c.Sort(tag, tuple(criteria), charset, parse_search_keys(reader, ctx.max_depth), uid)
-
-    return parse
-
-
-def _sort_criterion(reader: Reader) -> c.SortCriterion:
-    reverse = reader.try_keyword(b"REVERSE")
-    if reverse:
-        reader.sp()
-    key = reader.atom().upper()
-    if key not in SORT_KEYS:
-        raise ParseError(f"unknown sort key {key[:40]}")
-    return c.SortCriterion(key, reverse)
-
-
-def _thread(uid: bool) -> _Parse:
-    def parse(reader: Reader, tag: str, ctx: Context) -> c.Command:
-        # RFC 5256 5: "THREAD" SP thread-alg SP search-criteria
-        reader.sp()
-        algorithm = reader.atom().upper()
-        if algorithm not in THREAD_ALGORITHMS:
-            raise ParseError(f"unsupported THREAD algorithm {algorithm[:40]}")
-        reader.sp()
-        charset = parse_charset(reader)
-        reader.sp()
-        key = parse_search_keys(reader, ctx.max_depth)
-        return c.Thread(tag, algorithm, charset, key, uid)
-
-    return parse
+    return c.GetQuota(tag, reader.mailbox(ctx))
 
 
 # -- APPEND while it streams (RFC 9051 6.3.12, RFC 3502, RFC 6855 4) ---------------------
@@ -609,7 +405,7 @@ def parse_append_first(parts: Sequence[Part], ctx: Context) -> tuple[str, str, A
 
     def run() -> tuple[str, AppendPrefix]:
         reader.sp()
-        mailbox = _mailbox(reader, ctx)
+        mailbox = reader.mailbox(ctx)
         return mailbox, _append_prefix(reader)
 
     mailbox, prefix = _guard(tag, run)
@@ -668,19 +464,6 @@ _TABLE: dict[str, _Parse] = {
     "APPEND": _append_complete,
     "GETQUOTA": _getquota,
     "GETQUOTAROOT": _one_mailbox(c.GetQuotaRoot),
-    "UID EXPUNGE": _uid_expunge,
-    **{
-        prefix + name: parse
-        for uid, prefix in ((False, ""), (True, "UID "))
-        for name, parse in (
-            ("SEARCH", _search(uid)),
-            ("FETCH", _fetch(uid)),
-            ("STORE", _store(uid)),
-            ("COPY", _copy(c.Copy, uid)),
-            ("MOVE", _copy(c.Move, uid)),
-            ("SORT", _sort(uid)),
-            ("THREAD", _thread(uid)),
-        )
-    },
+    **MESSAGE_COMMANDS,
 }
 KNOWN_COMMANDS = frozenset(_state_name(name) for name in _TABLE)

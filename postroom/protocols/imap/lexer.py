@@ -23,9 +23,20 @@ from datetime import date, datetime, timedelta, timezone
 
 from postroom.errors import Invalid
 
+from . import utf7
 from .sequences import SequenceSet
 
-__all__ = ["CharsetError", "Literal", "ParseError", "Part", "Reader"]
+__all__ = [
+    "CharsetError",
+    "Context",
+    "Literal",
+    "ParseError",
+    "Part",
+    "Reader",
+    "decode_mailbox",
+    "known",
+    "utf8_text",
+]
 
 MAX_NUMBER = 2**32 - 1  # RFC 9051 9: number
 MAX_NUMBER64 = 2**63 - 1  # RFC 9051 9: number64; RFC 7162 7: mod-sequence-value
@@ -80,6 +91,41 @@ class Literal:
 
 
 Part = bytes | Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Per-command parser settings: UTF-8 mailbox names (RFC 6855 3) and key depth."""
+
+    utf8: bool
+    max_depth: int
+
+
+def decode_mailbox(raw: bytes, utf8: bool) -> str:
+    """Wire mailbox name -> str: modified UTF-7 (RFC 3501 5.1.3) or UTF-8 (RFC 6855 3)."""
+    if utf8:
+        name = utf8_text(raw, "mailbox name")
+    else:
+        try:
+            name = utf7.decode(raw)
+        except Invalid as exc:
+            raise ParseError(exc.message) from None
+    return "INBOX" if name.upper() == "INBOX" else name  # RFC 9051 5.1: case-insensitive
+
+
+def utf8_text(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{what} is not valid UTF-8") from None
+
+
+def known(values: Sequence[str], allowed: frozenset[str], what: str) -> tuple[str, ...]:
+    """Check ``values`` against a closed set; return them without duplicates, in order."""
+    for value in values:
+        if value not in allowed:
+            raise ParseError(f"unknown {what} {value[:40]}")
+    return tuple(dict.fromkeys(values))
 
 
 class Reader:
@@ -191,6 +237,23 @@ class Reader:
         if self.at_literal() or self.peek() == 0x22:
             return self.string()
         return self._match(_ASTRING_RE, "astring")
+
+    def mailbox(self, ctx: Context) -> str:
+        """RFC 9051 9: mailbox = "INBOX" / astring, decoded."""
+        return decode_mailbox(self.astring(), ctx.utf8)
+
+    def atoms_in_parens(self, *, allow_empty: bool = True) -> list[str]:
+        """ "(" [atom *(SP atom)] ")", upper-cased."""
+        self.char(b"(")
+        if self.try_char(b")"):
+            if not allow_empty:
+                raise ParseError("empty list")
+            return []
+        out = [self.atom().upper()]
+        while self.try_char(b" "):
+            out.append(self.atom().upper())
+        self.char(b")")
+        return out
 
     def nstring(self) -> bytes | None:
         return None if self.try_keyword(b"NIL") else self.string()

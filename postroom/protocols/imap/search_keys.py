@@ -42,6 +42,7 @@ __all__ = [
     "SizeKey",
     "SizeOp",
     "TextKey",
+    "check_charset",
     "parse_charset",
     "parse_search_keys",
 ]
@@ -188,12 +189,19 @@ _ENTRY_TYPES = frozenset({"priv", "shared", "all"})  # RFC 7162 7: entry-type-re
 
 
 def parse_charset(reader: Reader) -> str:
-    """RFC 9051 9: charset = atom / quoted; raises CharsetError if unsupported."""
+    """RFC 9051 9: charset = atom / quoted, upper-cased; see ``check_charset``."""
     raw = reader.quoted() if reader.peek() == 0x22 else reader.atom().encode()
-    name = raw.decode("ascii", "replace").upper()
-    if name not in SUPPORTED_CHARSETS:
+    return raw.decode("ascii", "replace").upper()
+
+
+def check_charset(name: str | None) -> None:
+    """Raise CharsetError for a charset other than US-ASCII and UTF-8 (RFC 9051 6.4.4).
+
+    Called once the whole command has parsed, so a syntax error is reported as BAD
+    before an unsupported charset is reported as NO [BADCHARSET].
+    """
+    if name is not None and name not in SUPPORTED_CHARSETS:
         raise CharsetError(name)
-    return name
 
 
 def parse_search_keys(reader: Reader, max_depth: int) -> SearchKey:

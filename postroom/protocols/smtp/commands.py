@@ -446,10 +446,13 @@ def parse_auth_response(line: bytes) -> AuthResponse | AuthCancel | ParseError:
 
 
 def _b64decode(text: bytes | str) -> bytes | None:
+    """Strict RFC 4648 4 base64: only the canonical encoding of some octets."""
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else text
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         return None
+    return data if base64.b64encode(data) == raw else None
 
 
 def _bad(verb: Verb, detail: str, kind: ErrorKind = ErrorKind.BAD_ARGUMENTS) -> ParseError:

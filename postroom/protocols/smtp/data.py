@@ -13,7 +13,8 @@ Invariants:
   `<CR>.<CR>`, `<LF>.<CRLF>`, `<CRLF>.<LF>`, `<CRLF>.<CR><CRLF>` neither end the
   message nor start another one. The data start counts as a line start.
 - Problems never stop the reading: a bare CR or LF, a text line over the limit
-  (1,000 octets with CRLF as transmitted, RFC 5321 4.5.3.1.6) or a total over the
+  (1,000 octets with CRLF, RFC 5321 4.5.3.1.6, counted after un-stuffing so that
+  RFC 5322 2.1.1's 998 + CRLF always passes) or a total over the
   size limit (RFC 1870) set a `Rejection`; from then on no more chunks are passed
   on, the reader consumes to the real end, and the end event carries the first
   rejection. `replies.for_data_rejection` turns it into `550 5.6.0` (bare CR/LF,
@@ -86,7 +87,7 @@ class DataReader:
         self.size = 0
         self.rejection: Rejection | None = None
         self._line_start = True  # RFC 5321 4.1.1.4: data begins at a line start
-        self._line_len = 0  # octets of the current line so far, as transmitted
+        self._line_len = 0  # octets of the current line so far, un-stuffed
         self._carry = b""
         self._input: list[bytes] = []
         self._events: list[BodyChunk | EndOfData] = []
@@ -135,7 +136,6 @@ class DataReader:
                     self._carry = data[pos:]
                     break
                 pos += 1  # RFC 5321 4.5.2: drop the stuffed dot
-                self._line_len += 1
             pos = self._scan_segment(data, pos, pieces)
         self._emit(pieces)
 

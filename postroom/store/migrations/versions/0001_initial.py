@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("max_new_recipients_per_day", sa.Integer, nullable=False),
         sa.Column("allow_forwarding", sa.Boolean, nullable=False),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "domain",
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("last_dns_check", UTCDateTime(), nullable=True),
         sa.Column("dns_result", sa.Text, nullable=True),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "account",
@@ -65,8 +67,10 @@ def upgrade() -> None:
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("quota", sa.BigInteger, nullable=False),
         sa.Column("usage", sa.BigInteger, nullable=False),
+        sa.Column("last_uidvalidity", sa.BigInteger, nullable=False),
         sa.Column("password_changed_at", UTCDateTime(), nullable=False),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "alias",
@@ -74,6 +78,7 @@ def upgrade() -> None:
         sa.Column("domain_id", sa.Integer, sa.ForeignKey("domain.id"), nullable=False, index=True),
         sa.Column("address", sa.String(320), nullable=False, unique=True),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "alias_target",
@@ -87,6 +92,7 @@ def upgrade() -> None:
         sa.Column("login", sa.String(200), nullable=False, unique=True),
         sa.Column("password_hash", sa.String(200), nullable=False),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "login_throttle",
@@ -108,6 +114,7 @@ def upgrade() -> None:
         sa.Column("subscribed", sa.Boolean, nullable=False),
         _created(),
         sa.UniqueConstraint("account_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "blob",
@@ -125,6 +132,7 @@ def upgrade() -> None:
         sa.Column("preview", sa.Text, nullable=False),
         sa.Column("has_attachments", sa.Boolean, nullable=False),
         _created(),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "message",
@@ -140,6 +148,7 @@ def upgrade() -> None:
         sa.Column("keywords", sa.Text, nullable=False),
         sa.UniqueConstraint("folder_id", "uid"),
         sa.Index("ix_message_folder_id_modseq", "folder_id", "modseq"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "vanished",
