@@ -29,9 +29,10 @@ import codecs
 import re
 from dataclasses import dataclass
 
-# RFC 5322 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126; we tolerate WSP
-# between the name and the colon, as most parsers do (obsolete syntax, RFC 5322 4.5).
-_FIELD_RE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+# RFC 5322 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126, then ":" and the value
+# with its continuation lines (2.2.3: a line starting with WSP continues the field). WSP
+# between the name and the colon is tolerated (obsolete syntax, RFC 5322 4.5).
+_FIELD_RE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
 # RFC 5322 2.2.3: unfolding removes any CRLF that is immediately followed by WSP.
 _FOLD_RE = re.compile(rb"\r?\n(?=[ \t])")
 _FOLD_STR_RE = re.compile(r"\r?\n(?=[ \t])")
@@ -92,52 +93,40 @@ def read_header_block(
 ) -> HeaderBlock:
     """Read the header section of the entity that starts at ``start``.
 
-    At most ``max_bytes`` bytes of header lines are consumed; a line that would exceed the
-    budget is left to the body and ``truncated`` is set. Never raises.
+    At most ``max_bytes`` bytes are consumed; a field that would go past the budget is
+    left to the body and ``truncated`` is set. Never raises.
     """
     stop = len(raw) if end is None else max(start, min(end, len(raw)))
+    limit = min(stop, start + max(0, max_bytes))
     fields: list[HeaderField] = []
     pos = start
-    field_start = -1
-    value_start = value_end = 0
-    name = ""
     truncated = False
     while pos < stop:
-        nl = raw.find(b"\n", pos, stop)
-        line_end = stop if nl < 0 else nl + 1
-        if line_end - start > max_bytes:
-            truncated = True
+        blank = _blank_line_length(raw, pos, stop)
+        if blank:  # the empty line that ends the header (RFC 5322 2.1)
+            if pos + blank > limit:
+                truncated = True
+            else:
+                pos += blank
             break
-        content_end = _strip_eol(raw, pos, line_end)
-        if content_end == pos:  # the blank line ending the header (RFC 5322 2.1)
-            pos = line_end
-            break
-        first = raw[pos]
-        if first in (0x20, 0x09) and field_start >= 0:  # continuation (RFC 5322 2.2.3)
-            value_end = content_end
-            pos = line_end
-            continue
-        match = _FIELD_RE.match(raw, pos, content_end)
+        match = _FIELD_RE.match(raw, pos, stop)
         if match is None:  # not a header line: the body starts here, unseparated
             break
-        if field_start >= 0:
-            fields.append(HeaderField(name, raw[value_start:value_end], field_start))
-        field_start, name = pos, match.group(1).decode("ascii")
-        value_start, value_end = match.end(), content_end
-        pos = line_end
-    if field_start >= 0:
-        fields.append(HeaderField(name, raw[value_start:value_end], field_start))
+        if match.end() > limit:
+            truncated = True
+            break
+        value = match.group(2)
+        if value.endswith(b"\r"):
+            value = value[:-1]
+        fields.append(HeaderField(match.group(1).decode("ascii"), value, pos))
+        pos = match.end()
     return HeaderBlock(tuple(fields), pos, pos - start, truncated)
 
 
-def _strip_eol(raw: bytes, pos: int, line_end: int) -> int:
-    """Offset just before the line terminator (LF or CRLF) of the line [pos, line_end)."""
-    end = line_end
-    if end > pos and raw[end - 1] == 0x0A:
-        end -= 1
-        if end > pos and raw[end - 1] == 0x0D:
-            end -= 1
-    return end
+def _blank_line_length(raw: bytes, pos: int, stop: int) -> int:
+    if raw.startswith(b"\n", pos, stop):
+        return 1
+    return 2 if raw.startswith(b"\r\n", pos, stop) else 0
 
 
 def unfold(value: bytes) -> bytes:

@@ -44,8 +44,9 @@ from postroom.mail.params import display_param, param
 
 SUMMARY_VERSION = 1
 _MSG_ID_RE = re.compile(r"<[^<>\s]+>")
-_PREVIEW_SOURCE_BYTES = 64 * 1024  # enough encoded bytes for a 200-character preview
+_PREVIEW_SOURCE_CHARS = 64 * 1024  # enough source for a preview, even after a big <style>
 _BYTES_PER_CHAR = 6  # generous bound on encoded bytes per text character (base64 + UTF-8)
+_HTML_CHARS_PER_CHAR = 2  # HTML source read per character of text wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +213,10 @@ def _preview(raw: bytes, root: Part, limit: int) -> str:
     for subtype in ("plain", "html"):
         for part in leaves:
             if part.subtype == subtype and not part.opaque:
-                return collapse_whitespace(_part_text(raw, part, _PREVIEW_SOURCE_BYTES))[:limit]
+                return collapse_whitespace(_part_text(raw, part, _PREVIEW_SOURCE_CHARS))[:limit]
     for part in leaves:
         if part.opaque:
-            return collapse_whitespace(_part_text(raw, part, _PREVIEW_SOURCE_BYTES))[:limit]
+            return collapse_whitespace(_part_text(raw, part, _PREVIEW_SOURCE_CHARS))[:limit]
     return ""
 
 
@@ -235,7 +236,7 @@ def _index_text(raw: bytes, root: Part, limit: int) -> str:
     for part in _readable_parts(root):
         if remaining <= 0:
             break
-        text = _part_text(raw, part, remaining * _BYTES_PER_CHAR)[:remaining]
+        text = _part_text(raw, part, remaining)[:remaining]
         chunks.append(text)
         remaining -= len(text) + 1
     return "\n".join(chunks)[:limit]
@@ -260,11 +261,13 @@ def _readable_parts(part: Part) -> Iterator[Part]:
         yield part
 
 
-def _part_text(raw: bytes, part: Part, max_source_bytes: int) -> str:
-    """Decoded text of a leaf, reading at most ``max_source_bytes`` of its body."""
-    data = raw[part.body_start : min(part.end, part.body_start + max_source_bytes)]
+def _part_text(raw: bytes, part: Part, max_chars: int) -> str:
+    """Decoded text of a leaf, reading only as much of its body as ``max_chars`` needs."""
+    data = raw[part.body_start : min(part.end, part.body_start + max_chars * _BYTES_PER_CHAR)]
     text = body_text(decode_transfer(data, part.encoding), param(part.params, "charset"))
-    return html_to_text(text) if part.subtype == "html" else text
+    if part.subtype == "html":  # html.parser is slow: parse a bounded prefix only
+        return html_to_text(text[: max_chars * _HTML_CHARS_PER_CHAR])
+    return text
 
 
 def _attachments(raw: bytes, root: Part) -> Iterator[Attachment]:

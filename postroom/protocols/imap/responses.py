@@ -170,6 +170,10 @@ def encode_datetime(moment: datetime) -> bytes:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     offset = moment.utcoffset()
+    if offset and offset.total_seconds() % 60:
+        # zone = ("+" / "-") 4DIGIT has minutes only (e.g. historical LMT offsets):
+        # keep the instant exact by writing it in UTC.
+        moment, offset = moment.astimezone(UTC), None
     minutes = int(offset.total_seconds() // 60) if offset else 0
     sign = "-" if minutes < 0 else "+"
     hours, mins = divmod(abs(minutes), 60)

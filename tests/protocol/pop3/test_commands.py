@@ -70,7 +70,10 @@ GOOD: list[tuple[str, Event]] = [
     ("PASS secret", Pass("secret")),
     ("PASS my secret pass phrase ", Pass("my secret pass phrase ")),
     ("pass  leading", Pass(" leading")),
-    ("APOP mrose c4c9334bac560ecc979e58001b3e22fb", Apop("mrose", "c4c9334bac560ecc979e58001b3e22fb")),
+    (
+        "APOP mrose c4c9334bac560ecc979e58001b3e22fb",
+        Apop("mrose", "c4c9334bac560ecc979e58001b3e22fb"),
+    ),
     ("AUTH", Auth()),
     ("AUTH PLAIN", Auth("PLAIN")),
     ("auth plain =", Auth("PLAIN", b"")),
@@ -165,7 +168,9 @@ def test_argument_limit_is_configurable() -> None:
 
 # --- framing ---------------------------------------------------------------------------
 
-PIPELINE = b"USER alice\r\nPASS s e c r e t\r\nSTAT\r\nLIST\r\nRETR 1\r\nTOP 1 5\r\nDELE 1\r\nQUIT\r\n"
+PIPELINE = (
+    b"USER alice\r\nPASS s e c r e t\r\nSTAT\r\nLIST\r\nRETR 1\r\nTOP 1 5\r\nDELE 1\r\nQUIT\r\n"
+)
 PIPELINE_EVENTS = [
     User("alice"),
     Pass("s e c r e t"),

@@ -25,7 +25,9 @@ def test_status_lines() -> None:
     assert replies.OK.to_bytes() == b"+OK\r\n"
     assert replies.DELETED.to_bytes() == b"+OK Message deleted\r\n"
     assert replies.NO_SUCH_MESSAGE.to_bytes() == b"-ERR No such message\r\n"
-    assert replies.IN_USE.to_bytes() == b"-ERR [IN-USE] Mailbox is in use by another POP3 session\r\n"
+    assert (
+        replies.IN_USE.to_bytes() == b"-ERR [IN-USE] Mailbox is in use by another POP3 session\r\n"
+    )
     assert str(replies.AUTH_FAILED) == "-ERR [AUTH] Authentication failed"
 
 

@@ -91,7 +91,10 @@ GOOD: list[tuple[str, Event]] = [
     ("MAIL FROM:<a@example.org> body=binarymime", Mail(A, MailParams(body=BodyType.BINARY_MIME))),
     ("MAIL FROM:<a@example.org> BODY=7BIT", Mail(A, MailParams(body=BodyType.SEVEN_BIT))),
     ("MAIL FROM:<a@example.org> AUTH=<>", Mail(A, MailParams(auth="<>"))),
-    ("MAIL FROM:<a@example.org> AUTH=a+2Bb@example.org", Mail(A, MailParams(auth="a+b@example.org"))),
+    (
+        "MAIL FROM:<a@example.org> AUTH=a+2Bb@example.org",
+        Mail(A, MailParams(auth="a+b@example.org")),
+    ),
     (
         "MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ314159",
         Mail(A, MailParams(ret=Ret.HDRS, envid="QQ314159")),
@@ -109,7 +112,9 @@ GOOD: list[tuple[str, Event]] = [
     ("RCPT TO:<b@example.org> NOTIFY=NEVER", Rcpt(B, RcptParams(frozenset({Notify.NEVER})))),
     (
         "RCPT TO:<b@example.org> NOTIFY=success,delay ORCPT=rfc822;b+40x@example.org",
-        Rcpt(B, RcptParams(frozenset({Notify.SUCCESS, Notify.DELAY}), ("rfc822", "b@x@example.org"))),
+        Rcpt(
+            B, RcptParams(frozenset({Notify.SUCCESS, Notify.DELAY}), ("rfc822", "b@x@example.org"))
+        ),
     ),
     (
         "RCPT TO:<@relay.example,@other.example:b@example.org>",
@@ -325,7 +330,14 @@ def test_path_length_limit() -> None:
 
 @pytest.mark.parametrize(
     ("text", "decoded"),
-    [("abc", "abc"), ("a+2Bb", "a+b"), ("a+3db", "a=b"), ("a+", None), ("a+zz", None), ("a=b", None)],
+    [
+        ("abc", "abc"),
+        ("a+2Bb", "a+b"),
+        ("a+3db", "a=b"),
+        ("a+", None),
+        ("a+zz", None),
+        ("a=b", None),
+    ],
 )
 def test_decode_xtext(text: str, decoded: str | None) -> None:
     assert decode_xtext(text) == decoded
@@ -433,7 +445,10 @@ def test_auth_continuation_lines() -> None:
         (b"*", AuthCancel()),
         (b"", AuthResponse(b"")),
         (b"AGFsaWNlAHNlY3JldA==", AuthResponse(b"\0alice\0secret")),
-        (b"not base64!", ParseError(ErrorKind.AUTH_BAD_BASE64, Verb.AUTH, "response is not base64")),
+        (
+            b"not base64!",
+            ParseError(ErrorKind.AUTH_BAD_BASE64, Verb.AUTH, "response is not base64"),
+        ),
         (b"abc", ParseError(ErrorKind.AUTH_BAD_BASE64, Verb.AUTH, "response is not base64")),
     ],
 )

@@ -46,11 +46,15 @@ def test_read_header_block_without_headers() -> None:
 
 
 def test_read_header_block_budget() -> None:
-    raw = b"".join(b"X-Filler-%04d: %s\r\n" % (i, b"x" * 80) for i in range(100)) + b"\r\nbody"
-    block = read_header_block(raw, max_bytes=1000)
-    assert block.truncated
-    assert block.size <= 1000 and block.body_start == block.size
-    assert len(block.fields) == 1000 // 100
+    line = b"X-Filler: " + b"x" * 88 + b"\r\n"  # 100 bytes
+    raw = line * 100 + b"\r\nbody"
+    block = read_header_block(raw, max_bytes=1050)
+    assert block.truncated and len(block.fields) == 10
+    assert block.size == 1000 and block.body_start == 1000
+    block = read_header_block(raw, max_bytes=len(raw) - 4)
+    assert not block.truncated and len(block.fields) == 100 and raw[block.body_start :] == b"body"
+    block = read_header_block(raw, max_bytes=len(raw) - 5)  # the blank line is over budget
+    assert block.truncated and block.body_start == len(raw) - 6
 
 
 def test_unfold_and_wire_text_round_trip() -> None:
@@ -177,6 +181,6 @@ def test_build_envelope_defaults_and_raw_strings() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120))
 def test_envelope_addresses_never_raise(value: str) -> None:
-    for name, adl, mailbox, host in parse_envelope_addresses(value):
+    for name, adl, _mailbox, host in parse_envelope_addresses(value):
         # Only group markers have a NIL host.
         assert host is not None or (name is None and adl is None)
