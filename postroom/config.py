@@ -95,10 +95,16 @@ class Settings(BaseSettings):
     submissions_port: int = Field(
         2465, ge=0, le=65535, description="SMTP submission, implicit TLS; 465 in production."
     )
-    imap_port: int = Field(1143, ge=0, le=65535, description="IMAP with STARTTLS; 143 in production.")
-    imaps_port: int = Field(1993, ge=0, le=65535, description="IMAP, implicit TLS; 993 in production.")
+    imap_port: int = Field(
+        1143, ge=0, le=65535, description="IMAP with STARTTLS; 143 in production."
+    )
+    imaps_port: int = Field(
+        1993, ge=0, le=65535, description="IMAP, implicit TLS; 993 in production."
+    )
     pop3_port: int = Field(1110, ge=0, le=65535, description="POP3 with STLS; 110 in production.")
-    pop3s_port: int = Field(1995, ge=0, le=65535, description="POP3, implicit TLS; 995 in production.")
+    pop3s_port: int = Field(
+        1995, ge=0, le=65535, description="POP3, implicit TLS; 995 in production."
+    )
     plaintext_auth: PlaintextAuth | None = Field(
         None,
         description="When a password may be sent without TLS: `never`, `loopback` (clients on "
@@ -134,7 +140,9 @@ class Settings(BaseSettings):
     imap_line_limit: ByteSize = Field(
         ByteSize(64 * 1024), description="Longest IMAP command line, literals excluded."
     )
-    smtp_connections_per_ip: int = Field(50, ge=1, description="Concurrent SMTP connections per IP.")
+    smtp_connections_per_ip: int = Field(
+        50, ge=1, description="Concurrent SMTP connections per IP."
+    )
     imap_connections_per_user_ip: int = Field(
         10, ge=1, description="Concurrent IMAP connections per user and IP."
     )

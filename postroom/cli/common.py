@@ -11,11 +11,11 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from postroom.app import Services, open_services
+from postroom.app import open_services
 from postroom.config import Settings, load_settings
 from postroom.errors import PostroomError
 
@@ -38,7 +38,7 @@ def settings_from(config_file: Path | None) -> Settings:
         fail(f"settings: {exc.message}")
 
 
-def fail(message: str) -> Any:
+def fail(message: str) -> NoReturn:
     click.echo(f"postroom: error: {message}", err=True)
     sys.exit(1)
 

@@ -44,7 +44,7 @@ async def org_list(services: Services) -> None:
          f"{format_size(s.usage.quota_total)}/{format_size(s.organisation.storage_allocation)}",
          "yes" if s.organisation.smtp_access else "no", s.organisation.funding.value,
          " ".join(s.domains))
-        for s in await services.tenancy.organisations.list()
+        for s in await services.tenancy.organisations.list_all()
     ]
     table(rows, ("NAME", "STATUS", "MAILBOXES", "STORAGE", "SMTP", "FUNDING", "DOMAINS"))
 
@@ -69,7 +69,7 @@ async def domain_add(services: Services, org_name: str, domain_name: str) -> Non
 async def domain_list(services: Services) -> None:
     """List hosted domains."""
     orgs = {s.organisation.id: s.organisation.name
-            for s in await services.tenancy.organisations.list()}
+            for s in await services.tenancy.organisations.list_all()}
     rows = [(d.name, orgs.get(d.organisation_id, "?"), d.status.value, d.dkim_selector)
             for d in await services.tenancy.organisations.domains()]
     table(rows, ("DOMAIN", "ORGANISATION", "STATUS", "DKIM SELECTOR"))
@@ -108,7 +108,7 @@ async def account_list(services: Services, org_name: str | None) -> None:
         org_id = (await services.tenancy.organisations.get(org_name)).id
     rows = [(a.address, a.display_name or "-", a.status.value, a.role.value,
              f"{format_size(a.usage)}/{format_size(a.quota)}")
-            for a in await services.tenancy.accounts.list(org_id)]
+            for a in await services.tenancy.accounts.list_all(org_id)]
     table(rows, ("ADDRESS", "NAME", "STATUS", "ROLE", "USAGE"))
 
 

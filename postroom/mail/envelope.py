@@ -48,14 +48,15 @@ ENVELOPE_FIELDS = (
 )
 _ADDRESS_FIELDS = frozenset({"from", "sender", "reply_to", "to", "cc", "bcc"})
 
-# RFC 5322 3.2-3.4 lexical tokens; "(" is handled by hand because comments nest.
+# RFC 5322 3.2-3.4 lexical tokens, whitespace skipped: atom (dots included, so a
+# dot-atom is one token), special, quoted-string, comment (two levels of nesting; deeper
+# parentheses degrade to atoms), domain literal. Unterminated ones run to the end.
 _TOKEN_RE = re.compile(
-    r"""(?P<ws>[ \t\r\n]+)
-      | (?P<qs>"(?:[^"\\]|\\.)*"?)
-      | (?P<comment>\()
-      | (?P<lit>\[[^\]]*\]?)
-      | (?P<special>[<>:;@,])
-      | (?P<atom>[^ \t\r\n"(\[<>:;@,]+)""",
+    r"""[^ \t\r\n"(\[<>:;@,]+
+      | [<>:;@,]
+      | "(?:[^"\\]|\\.)*"?
+      | \((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\)?)*\)?
+      | \[[^\]]*\]?""",
     re.S | re.X,
 )
 _UNESCAPE_RE = re.compile(r"\\(.)", re.S)
@@ -129,164 +130,113 @@ def build_envelope(block: HeaderBlock) -> Envelope:
 
 
 def parse_envelope_addresses(text: str) -> AddressList:
-    """Envelope addresses of an address-list value (RFC 5322 3.4), groups included."""
-    return tuple(_AddressParser(_tokenize(text)).address_list())
+    """Envelope addresses of an address-list value (RFC 5322 3.4), groups included.
+
+    One pass over the tokens, tolerant of anything: a stray separator is skipped, an
+    unterminated ``<`` or group runs to the end of the value.
+    """
+    return tuple(_AddressListReader().read(_TOKEN_RE.findall(text)))
 
 
-Token = tuple[str, str]  # (kind, text); kind in ws qs comment lit special atom
+class _AddressListReader:
+    """A state machine over tokens: the current address is ``words`` (outside angle
+    brackets) and ``angle`` (inside them, None when there were none)."""
 
+    def __init__(self) -> None:
+        self.out: list[EnvelopeAddress] = []
+        self.words: list[str] = []
+        self.angle: list[str] | None = None
+        self.in_angle = False
+        self.in_group = False
 
-def _tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN_RE.match(text, pos)
-        if match is None:  # pragma: no cover - the atom branch matches anything else
-            break
-        kind = match.lastgroup or "atom"
-        if kind == "comment":
-            pos = _skip_comment(text, pos, tokens)
-            continue
-        if kind != "ws":
-            tokens.append((kind, match.group()))
-        pos = match.end()
-    return tokens
+    def read(self, tokens: list[str]) -> list[EnvelopeAddress]:
+        for token in tokens:
+            if self.in_angle:
+                if token == ">":
+                    self.in_angle = False
+                elif self.angle is not None:
+                    self.angle.append(token)
+            elif token == ",":
+                self.finish()
+            elif token == ";":
+                self.finish()
+                self.end_group()
+            elif token == ":" and not self.in_group and "@" not in self.words:
+                self.out.append((None, None, _phrase(self.words) or "", None))  # RFC 5322 3.4
+                self.words, self.in_group = [], True
+            elif token == "<" and self.angle is None:
+                self.angle, self.in_angle = [], True
+            elif token not in (":", "<", ">"):
+                self.words.append(token)
+        self.finish()
+        self.end_group()
+        return self.out
 
-
-def _skip_comment(text: str, pos: int, tokens: list[Token]) -> int:
-    """Consume a nested comment starting at ``text[pos] == "("``; record its content."""
-    depth = 0
-    index = pos
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                break
-        index += 1
-    tokens.append(("comment", text[pos + 1 : index]))
-    return index + 1
-
-
-def _word(token: Token) -> str:
-    """A phrase word as a display name shows it: quoted-strings unquoted."""
-    kind, text = token
-    if kind == "qs":
-        inner = text[1:-1] if len(text) > 1 and text.endswith('"') else text[1:]
-        return _UNESCAPE_RE.sub(r"\1", inner)
-    return text
-
-
-class _AddressParser:
-    """Recursive descent over tokens; every step consumes at least one token."""
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.comment: str | None = None  # the last comment seen after a domain
-
-    def peek(self) -> str | None:
-        if self.pos >= len(self.tokens):
-            return None
-        kind, text = self.tokens[self.pos]
-        return text if kind == "special" else ""
-
-    def address_list(self) -> list[EnvelopeAddress]:
-        out: list[EnvelopeAddress] = []
-        while self.pos < len(self.tokens):
-            if self.peek() in (",", ";", ">", ":"):
-                self.pos += 1  # stray separators between addresses
-                continue
-            self.address(out, in_group=False)
-        return out
-
-    def phrase(self) -> tuple[list[Token], str | None]:
-        words: list[Token] = []
-        comment: str | None = None
-        while self.peek() == "":
-            token = self.tokens[self.pos]
-            if token[0] == "comment":
-                comment = token[1].strip() or comment
-            else:
-                words.append(token)
-            self.pos += 1
-        return words, comment
-
-    def address(self, out: list[EnvelopeAddress], in_group: bool) -> None:
-        words, comment = self.phrase()
-        name = " ".join(_word(w) for w in words) or None
-        mark = self.peek()
-        if mark == ":" and not in_group:  # RFC 5322 3.4 group
-            self.pos += 1
-            self.group(out, name or "")
-        elif mark == "<":
-            self.pos += 1
-            self.angle_addr(out, name)
-        elif mark == "@":
-            self.pos += 1
-            host = self.domain()
-            local = "".join(text for _, text in words)
-            # An old-style "joe@x (Joe Smith)" gives its comment as the name.
-            out.append(_mailbox(self.comment or comment, None, local, host))
-        elif words:
-            out.append(_mailbox(comment, None, " ".join(t for _, t in words), None))
+    def finish(self) -> None:
+        if self.angle is not None:
+            address = _angle_address(_phrase(self.words), self.angle)
         else:
-            self.pos += 1  # a stray special inside a group: skip it
+            address = _addr_spec(self.words)
+        if address is not None:
+            self.out.append(address)
+        self.words, self.angle, self.in_angle = [], None, False
 
-    def group(self, out: list[EnvelopeAddress], name: str) -> None:
-        out.append((None, None, name, None))
-        while self.pos < len(self.tokens) and self.peek() != ";":
-            if self.peek() == ",":
-                self.pos += 1
-                continue
-            self.address(out, in_group=True)
-        self.pos += 1  # the ";" (or past the end)
-        out.append((None, None, None, None))
+    def end_group(self) -> None:
+        if self.in_group:
+            self.out.append((None, None, None, None))
+            self.in_group = False
 
-    def angle_addr(self, out: list[EnvelopeAddress], name: str | None) -> None:
-        adl = self.route()
-        words, _ = self.phrase()
-        local = "".join(text for _, text in words)
-        host = None
-        if self.peek() == "@":
-            self.pos += 1
-            host = self.domain()
-        while self.pos < len(self.tokens) and self.peek() != ">":
-            self.pos += 1  # junk before ">"
-        self.pos += 1
-        if local or host:
-            out.append(_mailbox(name, adl, local, host))
 
-    def route(self) -> str | None:
-        """An obsolete source route ``@a,@b:`` (RFC 5322 4.4), kept as IMAP's adl."""
-        start = self.pos
-        if self.peek() != "@":
-            return None
-        while self.pos < len(self.tokens) and self.peek() not in (":", ">"):
-            self.pos += 1
-        if self.peek() != ":":
-            self.pos = start
-            return None
-        route = "".join(text for kind, text in self.tokens[start : self.pos] if kind != "comment")
-        self.pos += 1
-        return route
+def _phrase(words: list[str]) -> str | None:
+    """A display name: words joined by one space, quoted-strings unquoted."""
+    return " ".join(_unquote(w) for w in words if w[0] != "(") or None
 
-    def domain(self) -> str | None:
-        parts: list[str] = []
-        self.comment = None
-        while self.peek() == "":
-            kind, text = self.tokens[self.pos]
-            if kind == "comment":
-                self.comment = text.strip() or self.comment
-            else:
-                parts.append(text)
-            self.pos += 1
-        return "".join(parts) or None
+
+def _unquote(word: str) -> str:
+    if word[0] != '"':
+        return word
+    inner = word[1:-1] if len(word) > 1 and word.endswith('"') else word[1:]
+    return _UNESCAPE_RE.sub(r"\1", inner)
+
+
+def _comment(words: list[str]) -> str | None:
+    """The last comment's text: an old-style ``joe@x (Joe Smith)`` names its mailbox."""
+    for word in reversed(words):
+        if word[0] == "(":
+            inner = word[1:-1] if word.endswith(")") else word[1:]
+            if inner.strip():
+                return inner.strip()
+    return None
+
+
+def _addr_spec(words: list[str]) -> EnvelopeAddress | None:
+    """``local@domain`` outside angle brackets (RFC 5322 3.4.1)."""
+    plain = [w for w in words if w[0] != "("]
+    if not plain:
+        return None
+    if "@" not in plain:
+        return _mailbox(_comment(words), None, " ".join(plain), None)
+    at = plain.index("@")
+    local, host = "".join(plain[:at]), "".join(w for w in plain[at + 1 :] if w != "@")
+    return _mailbox(_comment(words), None, local, host)
+
+
+def _angle_address(name: str | None, angle: list[str]) -> EnvelopeAddress | None:
+    """``[route:] local@domain`` inside angle brackets; route is IMAP's adl (RFC 5322 4.4)."""
+    tokens = [t for t in angle if t[0] != "("]
+    adl = None
+    if tokens and tokens[0] == "@" and ":" in tokens:
+        colon = tokens.index(":")
+        adl, tokens = "".join(tokens[:colon]), tokens[colon + 1 :]
+    tokens = [t for t in tokens if t not in (",", ":", ";", "<")]
+    if "@" in tokens:
+        at = tokens.index("@")
+        local, host = "".join(tokens[:at]), "".join(t for t in tokens[at + 1 :] if t != "@")
+    else:
+        local, host = "".join(tokens), ""
+    if not local and not host:
+        return None
+    return _mailbox(name, adl, local, host)
 
 
 def _mailbox(

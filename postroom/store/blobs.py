@@ -181,7 +181,8 @@ class BlobStore:
         created = _makedirs(final.parent)
         if final.exists():
             # The same bytes are already durable under that name: keep that file.
-            tmp_path.unlink()
+            # Deliberately synchronous (see finish): no await between check and use.
+            tmp_path.unlink()  # noqa: ASYNC240
             return BlobFile(digest, size, final)
         os.replace(tmp_path, final)
         await asyncio.to_thread(_fsync_dirs, [final.parent, *(d.parent for d in created)])

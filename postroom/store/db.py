@@ -61,11 +61,10 @@ class Database:
             async with self._translate(), self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self._translate():
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-                async with conn.begin():
-                    yield conn
+        async with self._write_lock, self._translate(), self.engine.connect() as conn:
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def _translate(self) -> AsyncIterator[None]:

@@ -275,7 +275,7 @@ class MailStore:
             dest = await folders.get(conn, account_id, dest_name)
             if dest.id == source.id:
                 raise NotPermitted("the message is in that folder already")
-            result, found = await messages.copy(conn, source, dest, uids)
+            result, _ = await messages.copy(conn, source, dest, uids)
             gone, modseq, orphans, _ = await messages.expunge(conn, source, result.source_uids)
         self.blobs.remove_unpinned(orphans)
         if result.dest_uids:
@@ -317,7 +317,9 @@ class MailStore:
             self.feed.publish(MessagesExpunged(account_id, folder_id, tuple(gone), modseq))
         return gone
 
-    async def delete_messages(self, account_id: int, folder_id: int, uids: Iterable[int]) -> list[int]:
+    async def delete_messages(
+        self, account_id: int, folder_id: int, uids: Iterable[int]
+    ) -> list[int]:
         """Remove messages outright, whatever their flags (POP3 DELE+QUIT, web "delete")."""
         async with self.db.write() as conn:
             folder = await folders.get_by_id(conn, account_id, folder_id)

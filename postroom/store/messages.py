@@ -182,10 +182,14 @@ async def reference_blob(conn: AsyncConnection, blob: BlobFields, refs: int) -> 
         "created_at": datetime.now().astimezone(),
     }
     dialect_insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    stmt = dialect_insert(s.blob).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[s.blob.c.hash], set_={"refcount": s.blob.c.refcount + refs}
-    ).returning(s.blob.c.id, s.blob.c.refcount)
+    stmt = (
+        dialect_insert(s.blob)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=[s.blob.c.hash], set_={"refcount": s.blob.c.refcount + refs}
+        )
+        .returning(s.blob.c.id, s.blob.c.refcount)
+    )
     blob_id, refcount = (await conn.execute(stmt)).one()
     if refcount == refs:
         await search.index_blob(conn, blob_id, blob.subject,

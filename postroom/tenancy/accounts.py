@@ -80,7 +80,7 @@ class Accounts:
         async with self.db.read() as conn:
             return await directory.get_account(conn, id=account_id)
 
-    async def list(self, org_id: int | None = None) -> list[Account]:
+    async def list_all(self, org_id: int | None = None) -> list[Account]:
         async with self.db.read() as conn:
             return await directory.list_accounts(conn, org_id)
 

@@ -90,7 +90,7 @@ class Organisations:
         async with self.db.read() as conn:
             return await directory.get_organisation(conn, id=org_id)
 
-    async def list(self) -> list[OrgSummary]:
+    async def list_all(self) -> list[OrgSummary]:
         async with self.db.read() as conn:
             out = []
             for org in await directory.list_organisations(conn):

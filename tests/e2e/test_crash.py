@@ -143,29 +143,36 @@ class Snapshot:
         return Counter((folder, seen.token) for (folder, _), seen in self.rows.items())
 
 
-def check_bytes(raw: bytes, size: int, digest: str) -> str:
-    """The message is whole: size, hash, parse, token and body checksum. Returns the token."""
+def check_bytes(raw: bytes, size: int, digest: str, parsed: dict[str, str]) -> str:
+    """The message is whole: size, hash, parse, token and body checksum. Returns the token.
+
+    ``parsed`` remembers the token of each blob already parsed: a blob's bytes are fixed by
+    its name (checked every time), so parsing them again would find the same.
+    """
     assert len(raw) == size, f"blob {digest} has {len(raw)} bytes, the row says {size}"
     assert hashlib.sha256(raw).hexdigest() == digest, f"blob {digest} does not hash to its name"
+    if digest in parsed:
+        return parsed[digest]
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     token = str(msg["X-Crash-Token"])
     assert token and str(msg["Subject"]) == f"crash {token}", f"torn headers in {digest}"
     body = raw.split(b"\r\n\r\n", 1)[1]
     assert hashlib.sha256(body).hexdigest() == str(msg["X-Crash-Body-SHA256"]), \
         f"torn body in {digest} ({token})"
+    parsed[digest] = token
     return token
 
 
-async def read_store(settings: Settings) -> Snapshot:
+async def read_store(settings: Settings, parsed: dict[str, str]) -> Snapshot:
     """Open the store in this process (the writer is dead) and take a snapshot."""
-    services = await open_services(settings)
+    services = await open_services(settings, migrate=False)  # `postroom verify` migrated
     try:
-        return await snapshot(services)
+        return await snapshot(services, parsed)
     finally:
         await services.close()
 
 
-async def snapshot(services: Services) -> Snapshot:
+async def snapshot(services: Services, parsed: dict[str, str]) -> Snapshot:
     """Every message of the writer's account, each checked to be whole."""
     try:
         account = await services.tenancy.accounts.get(ADDRESS)
@@ -179,7 +186,7 @@ async def snapshot(services: Services) -> Snapshot:
         assert not uids or uids[-1] < folder.uidnext, f"{folder.name}: UID beyond UIDNEXT"
         details = {d.row.uid: d for d in await mail.details(account.id, folder.id, uids)}
         for row in rows:
-            token = check_bytes(await mail.read_message(row), row.size, row.blob_hash)
+            token = check_bytes(await mail.read_message(row), row.size, row.blob_hash, parsed)
             assert details[row.uid].subject == f"crash {token}", "summary of another message"
             snap.rows[(folder.name, row.uid)] = Seen(token, row.flags)
         if folder.name == INBOX:
@@ -367,6 +374,7 @@ class Crash:
     zygote: Zygote
     model: Model = field(default_factory=Model)
     outcomes: Counter[str] = field(default_factory=Counter)
+    parsed: dict[str, str] = field(default_factory=dict)
 
     def kill_one(self, run: int) -> None:
         out, err = self.tmp / f"run{run}.out", self.tmp / f"run{run}.err"
@@ -391,7 +399,8 @@ class Crash:
     def check(self, run: int, lines: list[str]) -> None:
         pending = self.model.absorb(lines)
         self.verify_cli(run)  # first: it also migrates a database whose migration was killed
-        snap = asyncio.run(read_store(test_settings(self.tmp, database_url=self.database_url)))
+        settings = test_settings(self.tmp, database_url=self.database_url)
+        snap = asyncio.run(read_store(settings, self.parsed))
         self.outcomes[reconcile(self.model, pending, snap)] += 1
 
     def verify_cli(self, run: int) -> None:

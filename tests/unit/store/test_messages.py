@@ -184,7 +184,8 @@ async def test_delivery_shares_one_blob_and_reports_per_target(services: Service
                                                  Target(tiny.id)])
     assert [o.error is None for o in outcomes] == [True, True, False]
     assert isinstance(outcomes[2].error, OverQuota)
-    rows = [(await services.mail.messages(a, await inbox(services, a)))[-1] for a in (ann.id, bea.id)]
+    rows = [(await services.mail.messages(a, await inbox(services, a)))[-1]
+            for a in (ann.id, bea.id)]
     assert rows[0].blob_hash == rows[1].blob_hash  # one blob, two messages
     assert sum(1 for _ in services.blobs.iter_hashes()) == 2
 
@@ -228,7 +229,8 @@ async def test_change_feed_sees_committed_changes(services: Services, ann: int) 
     assert all(e.folder_id == folder_id and e.uids == (r.uid,) for e in events)  # type: ignore[union-attr]
 
 
-async def test_full_text_search_finds_substrings_from_word_starts(services: Services, ann: int) -> None:
+async def test_full_text_search_finds_substrings_from_word_starts(services: Services,
+                                                                  ann: int) -> None:
     folder_id = await inbox(services, ann)
     await services.mail.append(ann, "INBOX", make_message("Budget", body="The quarterly "
                                                                          "forecast is ready.\n"))
