@@ -23,6 +23,9 @@ import uvicorn
 
 from postroom.config import Environment, Settings
 from postroom.mail.mime import MimeLimits
+from postroom.protocols.common.context import ServerContext
+from postroom.protocols.common.listener import RunningListener
+from postroom.protocols.common.tls import Certificates
 from postroom.store.blobs import BlobStore
 from postroom.store.changes import ChangeFeed
 from postroom.store.db import Database, open_database
@@ -30,6 +33,10 @@ from postroom.store.mailboxes import MailStore
 from postroom.tenancy import Tenancy
 from postroom.tenancy.passwords import Passwords
 from postroom.web.app import create_app
+
+#: Each mail protocol's ``start(ctx) -> list[RunningListener]``, in start order.
+#: (Protocol packages add themselves here as they land.)
+MAIL_PROTOCOLS: tuple[Callable[[ServerContext], Awaitable[list[RunningListener]]], ...] = ()
 
 log = logging.getLogger("postroom")
 
@@ -140,6 +147,23 @@ class _EmbeddedUvicorn(uvicorn.Server):
         yield
 
 
+def server_context(services: Services) -> ServerContext:
+    settings = services.settings
+    certificates = Certificates.for_settings(settings.tls_cert_file, settings.tls_key_file,
+                                             settings.data_dir, settings.hostname)
+    return ServerContext(settings, certificates, services.tenancy, services.mail)
+
+
+async def start_mail_listeners(services: Services) -> list[Listener]:
+    """Start the SMTP, IMAP and POP3 listeners (each protocol package's ``start``)."""
+    ctx = server_context(services)
+    started: list[Listener] = []
+    for start in MAIL_PROTOCOLS:
+        for running in await start(ctx):
+            started.append(Listener(running.name, running.address, running.close))
+    return started
+
+
 async def first_start(services: Services) -> str | None:
     """On an empty data dir: create the operator login and return its password."""
     return await services.tenancy.operators.ensure_first()
@@ -161,6 +185,7 @@ async def run_server(settings: Settings, *, ready: Callable[[list[Listener]], No
             log.warning("first start: operator login 'operator' with password %s "
                         "(shown once; change it after logging in)", password)
         listeners.append(await start_http(services))
+        listeners += await start_mail_listeners(services)
         for listener in listeners:
             log.info("listening: %s on %s", listener.name, listener.address)
         if ready is not None:

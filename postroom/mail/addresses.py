@@ -218,7 +218,7 @@ def parse_address_list(header_value: str) -> list[Address]:
         local, at, domain = addr.rpartition("@")
         if not at or not local or not domain or any(c.isspace() for c in addr):
             continue
-        result.append(Address(_display_name(name), local, _lenient_domain(domain)))
+        result.append(Address(_display_name(name), local, display_domain(domain)))
     return result
 
 
@@ -226,7 +226,8 @@ def _display_name(name: str) -> str:
     return clean_display(decode_encoded_words(name)).strip()
 
 
-def _lenient_domain(domain: str) -> str:
+def display_domain(domain: str) -> str:
+    """The domain normalised when it is valid, else lowercased; never raises."""
     try:
         return normalize_domain(domain)
     except Invalid:

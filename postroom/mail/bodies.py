@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import binascii
 import re
-from html.parser import HTMLParser
+from html import unescape
 
 from postroom.mail.headers import clean_display, decode_base64, decode_charset
 
-_BLOCK_TAGS = frozenset(
-    {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+# Crude HTML to text (enough for previews and indexing, not for display): elements whose
+# content is never shown are dropped, an unclosed one hides the rest as browsers do;
+# block-level tags become line breaks, other tags vanish, entities are resolved.
+_HIDDEN_RE = re.compile(
+    r"<(script|style|title|template)\b[^>]*>(?:.*?</\1\s*>|.*)|<!--(?:.*?-->|.*)",
+    re.S | re.I,
 )
-_HIDDEN_TAGS = frozenset({"script", "style", "head", "title", "template"})
+_BLOCK_TAG_RE = re.compile(r"</?(?:p|div|br|tr|li|h[1-6]|table|blockquote)\b[^>]*>?", re.I)
+_TAG_RE = re.compile(r"</?[A-Za-z!?][^>]*>?")
 _WHITESPACE_RE = re.compile(r"\s+")
 
 
@@ -53,38 +58,11 @@ def body_text(data: bytes, charset: str | None) -> str:
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML document, crudely: tags dropped, blocks become newlines."""
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(html)
-        extractor.close()
-    except Exception:  # html.parser is lenient but not promised total
-        pass
-    return "".join(extractor.chunks)
+    text = _HIDDEN_RE.sub("", html)
+    text = _BLOCK_TAG_RE.sub("\n", text)
+    return clean_display(unescape(_TAG_RE.sub("", text)))
 
 
 def collapse_whitespace(text: str) -> str:
     """All runs of whitespace as one space, trimmed."""
     return _WHITESPACE_RE.sub(" ", text).strip()
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN_TAGS:
-            self.hidden += 1
-        elif tag in _BLOCK_TAGS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCK_TAGS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.chunks.append(data)

@@ -27,7 +27,7 @@ import base64
 import binascii
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # RFC 5322 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126, then ":" and the value
 # with its continuation lines (2.2.3: a line starting with WSP continues the field). WSP
@@ -73,18 +73,19 @@ class HeaderBlock:
     body_start: int
     size: int
     truncated: bool
+    first: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, name: str) -> bytes | None:
         """The raw value of the first field called ``name`` (case-insensitive), or None."""
-        return first_field(self.fields, name)
+        return self.first.get(name.lower())
 
 
 def first_field(fields: tuple[HeaderField, ...] | list[HeaderField], name: str) -> bytes | None:
     """The raw value of the first field called ``name`` (case-insensitive), or None."""
     wanted = name.lower()
-    for field in fields:
-        if field.name.lower() == wanted:
-            return field.value
+    for item in fields:
+        if item.name.lower() == wanted:
+            return item.value
     return None
 
 
@@ -120,7 +121,10 @@ def read_header_block(
             value = value[:-1]
         fields.append(HeaderField(match.group(1).decode("ascii"), value, pos))
         pos = match.end()
-    return HeaderBlock(tuple(fields), pos, pos - start, truncated)
+    first: dict[str, bytes] = {}
+    for item in reversed(fields):
+        first[item.name.lower()] = item.value
+    return HeaderBlock(tuple(fields), pos, pos - start, truncated, first)
 
 
 def _blank_line_length(raw: bytes, pos: int, stop: int) -> int:

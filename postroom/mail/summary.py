@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from postroom.mail.addresses import parse_address_list
+from postroom.mail.addresses import Address, display_domain
 from postroom.mail.bodies import (
     body_text,
     collapse_whitespace,
@@ -37,8 +37,21 @@ from postroom.mail.bodies import (
     estimate_decoded_size,
     html_to_text,
 )
-from postroom.mail.envelope import Envelope
-from postroom.mail.headers import HeaderBlock, bytes_to_text, display_text, unfold
+from postroom.mail.envelope import (
+    MISSING_HOST,
+    MISSING_MAILBOX,
+    Envelope,
+    parse_envelope_addresses,
+)
+from postroom.mail.headers import (
+    HeaderBlock,
+    bytes_to_text,
+    clean_display,
+    decode_encoded_words,
+    display_text,
+    wire_bytes,
+    wire_text,
+)
 from postroom.mail.mime import MimeLimits, Part, parse_message
 from postroom.mail.params import display_param, param
 
@@ -159,9 +172,7 @@ def summary_headers(header: HeaderBlock | None) -> dict[str, Any]:
 
     def addresses(name: str) -> list[dict[str, str]]:
         value = get(name)
-        if value is None:
-            return []
-        return [a.to_json() for a in parse_address_list(bytes_to_text(unfold(value)))]
+        return [] if value is None else [a.to_json() for a in display_addresses(value)]
 
     subject = get("Subject")
     msg_ids = {name: _msg_ids(get(name)) for name in ("Message-ID", "In-Reply-To", "References")}
@@ -178,6 +189,27 @@ def summary_headers(header: HeaderBlock | None) -> dict[str, Any]:
         "in_reply_to": _first(msg_ids["In-Reply-To"]),
         "references": msg_ids["References"],
     }
+
+
+def display_addresses(value: bytes) -> list[Address]:
+    """The mailboxes of an address-list field as display data, group markers dropped.
+
+    Read with the ENVELOPE parser, so web mail and IMAP clients see the same addresses;
+    entries without a local part or a domain are skipped.
+    """
+    result: list[Address] = []
+    for name, _adl, mailbox, host in parse_envelope_addresses(wire_text(value)):
+        if mailbox in (None, MISSING_MAILBOX) or host in (None, MISSING_HOST):
+            continue
+        display_name = clean_display(decode_encoded_words(_as_display(name or "")))
+        local, domain = _as_display(mailbox or ""), display_domain(_as_display(host or ""))
+        result.append(Address(display_name.strip(), local, domain))
+    return result
+
+
+def _as_display(text: str) -> str:
+    """Wire text as display text: bytes that are not UTF-8 read as latin-1."""
+    return bytes_to_text(wire_bytes(text))
 
 
 def _first(items: list[str]) -> str | None:

@@ -138,13 +138,14 @@ def _upgrade_to_head(connection: Connection) -> list[str]:
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
-    before = MigrationContext.configure(connection).get_current_revision()
-    command.upgrade(_alembic_config(connection), "head")
-    after = MigrationContext.configure(connection).get_current_revision()
-    return [] if before == after else [str(after)]
+    before = set(MigrationContext.configure(connection).get_current_heads())
+    command.upgrade(_alembic_config(connection), "heads")
+    after = set(MigrationContext.configure(connection).get_current_heads())
+    return sorted(after - before)
 
 
 def _current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) if heads else None

@@ -10,6 +10,7 @@ A success clears the address's count, never the IP's.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -60,8 +61,11 @@ class Authenticator:
         return worst
 
     async def login(self, address: str, password: str, *, ip: str | None = None) -> Account:
-        """The account for these credentials, or AuthenticationFailed / Throttled."""
-        await self.delay_for(ip, address)
+        """The account for these credentials, or AuthenticationFailed / Throttled.
+
+        Sleeps the throttle delay first, so every front end slows guessing alike.
+        """
+        await asyncio.sleep(await self.delay_for(ip, address))
         account = await self._check(address, password)
         if account is None:
             await self._record_failure(ip, address)
@@ -88,7 +92,7 @@ class Authenticator:
 
     async def operator_login(self, login: str, password: str, *,
                              ip: str | None = None) -> Operator:
-        await self.delay_for(ip, f"operator:{login}")
+        await asyncio.sleep(await self.delay_for(ip, f"operator:{login}"))
         async with self.db.read() as conn:
             operator = await directory.find_operator(conn, login)
         if operator is None:

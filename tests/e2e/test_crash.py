@@ -375,6 +375,12 @@ class Crash:
     model: Model = field(default_factory=Model)
     outcomes: Counter[str] = field(default_factory=Counter)
     parsed: dict[str, str] = field(default_factory=dict)
+    seconds: Counter[str] = field(default_factory=Counter)
+
+    def timed(self, phase: str, since: float) -> float:
+        now = time.monotonic()
+        self.seconds[phase] += now - since
+        return now
 
     def kill_one(self, run: int) -> None:
         out, err = self.tmp / f"run{run}.out", self.tmp / f"run{run}.err"
@@ -389,19 +395,25 @@ class Crash:
         else:
             pid = self.zygote.fork("write", out, err, run, seed)
         early = run % EARLY_KILL_EVERY == 0
+        t = time.monotonic()
         wait_for(out, "STARTED" if early else "READY", pid, err)
+        t = self.timed("writer start", t)
         time.sleep(self.rng.uniform(0.0, 0.4) if early else self.rng.uniform(0.05, 0.6))
         os.kill(pid, signal.SIGKILL)
         status = direct.wait(timeout=30) if direct else self.zygote.wait(pid)
         assert status == -signal.SIGKILL, f"writer exited {status}:\n{err.read_text()}"
+        self.timed("writing", t)
         self.check(run, log_lines(out))
 
     def check(self, run: int, lines: list[str]) -> None:
         pending = self.model.absorb(lines)
+        t = time.monotonic()
         self.verify_cli(run)  # first: it also migrates a database whose migration was killed
+        t = self.timed("postroom verify", t)
         settings = test_settings(self.tmp, database_url=self.database_url)
         snap = asyncio.run(read_store(settings, self.parsed))
         self.outcomes[reconcile(self.model, pending, snap)] += 1
+        self.timed("store checks", t)
 
     def verify_cli(self, run: int) -> None:
         out, err = self.tmp / f"verify{run}.out", self.tmp / f"verify{run}.err"
@@ -435,7 +447,8 @@ def test_sigkill_never_loses_or_tears_a_message(
         crash.zygote.close()
     model = crash.model
     print(f"{KILLS} kills in {time.monotonic() - started:.1f} s, {model.done} operations "
-          f"returned, {len(model.rows)} messages, in flight: {dict(crash.outcomes)}")
+          f"returned, {len(model.rows)} messages, in flight: {dict(crash.outcomes)}, seconds: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in crash.seconds.items()))
     assert model.done >= KILLS, "the writer hardly wrote: the kills tested nothing"
     assert len(model.rows) > 0
 

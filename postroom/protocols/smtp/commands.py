@@ -304,7 +304,7 @@ class AuthCancel:
 
 @dataclass(frozen=True, slots=True)
 class LineTooLong:
-    """A line exceeded `limit` octets; answer 500 5.5.6 (or 500 5.5.6 for AUTH)."""
+    """A line exceeded `limit` octets: `LINE_TOO_LONG`, or `AUTH_LINE_TOO_LONG` in AUTH."""
 
     limit: int
 

@@ -90,7 +90,7 @@ def cut(data: bytes, sizes: list[int]) -> list[bytes]:
     return pieces
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(noisy_bytes, st.lists(st.integers(1, 64), max_size=40), st.randoms(use_true_random=False))
 def test_any_input_gives_only_documented_events_within_memory_bounds(
     data: bytes, sizes: list[int], rnd: object
@@ -347,7 +347,7 @@ def run_merged(parser: CommandParser, pieces: list[bytes]) -> list[object]:
     return [e[:3] if isinstance(e, tuple) else e for e in out]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(st.booleans().flatmap(lambda u: st.tuples(st.just(u), st.lists(commands(u), min_size=1, max_size=4))),
        st.lists(st.integers(1, 40), max_size=30))  # fmt: skip
 def test_generated_commands_parse_back_however_they_are_cut(
