@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 # RFC 5322 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126, then ":" and the value
 # with its continuation lines (2.2.3: a line starting with WSP continues the field). WSP
 # between the name and the colon is tolerated (obsolete syntax, RFC 5322 4.5).
-_FIELD_RE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
+# Group 1 is the empty line that ends the header (RFC 5322 2.1) instead of a field.
+_FIELD_RE = re.compile(
+    rb"(\r?\n)|([\x21-\x39\x3b-\x7e]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?"
+)
 # RFC 5322 2.2.3: unfolding removes any CRLF that is immediately followed by WSP.
 _FOLD_RE = re.compile(rb"\r?\n(?=[ \t])")
-_FOLD_STR_RE = re.compile(r"\r?\n(?=[ \t])")
 # RFC 2047 2: encoded-word = "=?" charset ["*" language] "?" encoding "?" text "?="
 _ENCODED_WORD_RE = re.compile(
     r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=",
@@ -63,7 +65,8 @@ class HeaderField:
 class HeaderBlock:
     """A parsed header section.
 
-    ``body_start`` is the offset of the first body byte: just after the blank line that
+    ``fields`` are in header order, repeated fields included; :meth:`get` gives the first
+    of a name. ``body_start`` is the offset of the first body byte: just after the blank line that
     ends the header (RFC 5322 2.1), or the start of the first line that is neither a field
     nor a continuation (tolerated: then there is no separator line). ``truncated`` is true
     when the byte budget ran out before the header ended; the rest is then body.
@@ -73,20 +76,17 @@ class HeaderBlock:
     body_start: int
     size: int
     truncated: bool
-    first: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    first: dict[str, bytes] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        first: dict[str, bytes] = {}
+        for item in reversed(self.fields):
+            first[item.name.lower()] = item.value
+        object.__setattr__(self, "first", first)  # an index, so lookups stay O(1)
 
     def get(self, name: str) -> bytes | None:
         """The raw value of the first field called ``name`` (case-insensitive), or None."""
         return self.first.get(name.lower())
-
-
-def first_field(fields: tuple[HeaderField, ...] | list[HeaderField], name: str) -> bytes | None:
-    """The raw value of the first field called ``name`` (case-insensitive), or None."""
-    wanted = name.lower()
-    for item in fields:
-        if item.name.lower() == wanted:
-            return item.value
-    return None
 
 
 def read_header_block(
@@ -103,44 +103,26 @@ def read_header_block(
     pos = start
     truncated = False
     while pos < stop:
-        blank = _blank_line_length(raw, pos, stop)
-        if blank:  # the empty line that ends the header (RFC 5322 2.1)
-            if pos + blank > limit:
-                truncated = True
-            else:
-                pos += blank
-            break
         match = _FIELD_RE.match(raw, pos, stop)
         if match is None:  # not a header line: the body starts here, unseparated
             break
         if match.end() > limit:
             truncated = True
             break
-        value = match.group(2)
+        if match.group(1):  # the empty line that ends the header
+            pos = match.end()
+            break
+        value = match.group(3)
         if value.endswith(b"\r"):
             value = value[:-1]
-        fields.append(HeaderField(match.group(1).decode("ascii"), value, pos))
+        fields.append(HeaderField(match.group(2).decode("ascii"), value, pos))
         pos = match.end()
-    first: dict[str, bytes] = {}
-    for item in reversed(fields):
-        first[item.name.lower()] = item.value
-    return HeaderBlock(tuple(fields), pos, pos - start, truncated, first)
-
-
-def _blank_line_length(raw: bytes, pos: int, stop: int) -> int:
-    if raw.startswith(b"\n", pos, stop):
-        return 1
-    return 2 if raw.startswith(b"\r\n", pos, stop) else 0
+    return HeaderBlock(tuple(fields), pos, pos - start, truncated)
 
 
 def unfold(value: bytes) -> bytes:
     """Remove folding line breaks (RFC 5322 2.2.3); other bytes are kept as they are."""
     return _FOLD_RE.sub(b"", value)
-
-
-def unfold_text(value: str) -> str:
-    """:func:`unfold` for text already decoded."""
-    return _FOLD_STR_RE.sub("", value)
 
 
 def wire_text(value: bytes) -> str:

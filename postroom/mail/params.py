@@ -81,6 +81,8 @@ def split_structured(text: str) -> tuple[str, Params]:
 
 
 def _split_semicolons(text: str) -> list[str]:
+    if '"' not in text:
+        return text.split(";")
     segments: list[str] = []
     current: list[str] = []
     in_quote = escaped = False

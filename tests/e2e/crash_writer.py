@@ -251,6 +251,11 @@ def _postroom(args: list[str]) -> Callable[[], None]:
 
 def zygote() -> None:
     """Serve ``write``/``cli``/``wait``/``quit`` commands from standard input."""
+    # What ``open_services`` imports lazily (the migration machinery): once, here.
+    import alembic.command
+    import alembic.config
+    import alembic.runtime.migration  # noqa: F401
+
     for line in sys.stdin:
         cmd, *args = line.split()
         if cmd == "quit":

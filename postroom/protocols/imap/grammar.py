@@ -116,6 +116,8 @@ def _head(reader: Reader) -> tuple[str, str]:
 
 
 def _word_after_sp(reader: Reader) -> str:
+    if reader.at_end():
+        raise ParseError("missing command name")
     reader.sp()
     return reader.atom().upper()
 

@@ -90,7 +90,9 @@ GOOD: list[tuple[bytes, c.Command]] = [
     (
         b"a1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))",
         c.Select(
-            "a1", "INBOX", qresync=c.QresyncParams(67890007, 20050715194045000, S("41,43:211,214:541"))
+            "a1",
+            "INBOX",
+            qresync=c.QresyncParams(67890007, 20050715194045000, S("41,43:211,214:541")),
         ),
     ),
     (
@@ -105,9 +107,7 @@ GOOD: list[tuple[bytes, c.Command]] = [
     ),
     (
         b"a1 SELECT INBOX (CONDSTORE QRESYNC (1 2 (1:3 7:9)))",
-        c.Select(
-            "a1", "INBOX", True, c.QresyncParams(1, 2, seq_match=(S("1:3"), S("7:9")))
-        ),
+        c.Select("a1", "INBOX", True, c.QresyncParams(1, 2, seq_match=(S("1:3"), S("7:9")))),
     ),
     (b"a1 EXAMINE INBOX", c.Examine("a1", "INBOX")),
     (b"a1 CREATE owatagusiam/", c.Create("a1", "owatagusiam/")),
@@ -172,7 +172,7 @@ GOOD: list[tuple[bytes, c.Command]] = [
     (b"a1 UID EXPUNGE 3000:3002", c.UidExpunge("a1", S("3000:3002"))),
     (b"a1 SEARCH ALL", c.Search("a1", AllKey())),
     (
-        b"a1 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"",
+        b'a1 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"',
         c.Search(
             "a1",
             AndKey(
@@ -211,7 +211,9 @@ GOOD: list[tuple[bytes, c.Command]] = [
     ),
     (
         b"a1 FETCH 1 fast",
-        c.Fetch("a1", S("1"), tuple(FetchAttr(n) for n in ("FLAGS", "INTERNALDATE", "RFC822.SIZE"))),
+        c.Fetch(
+            "a1", S("1"), tuple(FetchAttr(n) for n in ("FLAGS", "INTERNALDATE", "RFC822.SIZE"))
+        ),
     ),
     (
         b"a1 FETCH 1 FULL",
@@ -219,8 +221,7 @@ GOOD: list[tuple[bytes, c.Command]] = [
             "a1",
             S("1"),
             tuple(
-                FetchAttr(n)
-                for n in ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY")
+                FetchAttr(n) for n in ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY")
             ),
         ),
     ),
@@ -231,7 +232,7 @@ GOOD: list[tuple[bytes, c.Command]] = [
         c.Fetch("a1", S("1"), (BodySection((), "TEXT", partial=(0, 2048)),)),
     ),
     (
-        b"a1 FETCH 1 (BODY.PEEK[1.2.MIME] BODY[3.HEADER.FIELDS.NOT (X-A \"X B\")])",
+        b'a1 FETCH 1 (BODY.PEEK[1.2.MIME] BODY[3.HEADER.FIELDS.NOT (X-A "X B")])',
         c.Fetch(
             "a1",
             S("1"),
@@ -298,7 +299,7 @@ GOOD: list[tuple[bytes, c.Command]] = [
     (b"a1 COPY 2:4 MEETING", c.Copy("a1", S("2:4"), "MEETING")),
     (b"a1 UID COPY $ Trash", c.Copy("a1", S("$"), "Trash", uid=True)),
     (b"a1 MOVE 1,3 Archive", c.Move("a1", S("1,3"), "Archive")),
-    (b"a1 UID MOVE 42:* \"Old mail\"", c.Move("a1", S("42:*"), "Old mail", uid=True)),
+    (b'a1 UID MOVE 42:* "Old mail"', c.Move("a1", S("42:*"), "Old mail", uid=True)),
     (
         b"a1 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994",
         c.Sort(
@@ -429,7 +430,9 @@ BAD: list[tuple[bytes, str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("line", "expected"), GOOD, ids=[g[0][:50].decode("latin-1") for g in GOOD])
+@pytest.mark.parametrize(
+    ("line", "expected"), GOOD, ids=[g[0][:50].decode("latin-1") for g in GOOD]
+)
 def test_good_command(line: bytes, expected: c.Command) -> None:
     assert one(line) == expected
 

@@ -73,9 +73,7 @@ PIECES = [
     b"SEARCH ", b"NOT ", b"OR ", b"UID ", b"FETCH 1:* ", b"BODY[", b"]", b"<0.1>",
     b"IDLE", b"AUTHENTICATE PLAIN", b"DONE", b"*", b"NOOP", b"x" * 40, b"\x00", b"\xff",
 ]  # fmt: skip
-noisy_bytes = st.lists(st.sampled_from(PIECES) | st.binary(max_size=12), max_size=60).map(
-    b"".join
-)
+noisy_bytes = st.lists(st.sampled_from(PIECES) | st.binary(max_size=12), max_size=60).map(b"".join)
 
 
 def cut(data: bytes, sizes: list[int]) -> list[bytes]:
@@ -169,7 +167,7 @@ DATE_NAMES = {
     (DateField.SENT, DateOp.ON): b"SENTON",
     (DateField.SENT, DateOp.SINCE): b"SENTSINCE",
 }
-MONTHS = [m.encode() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
+MONTHS = b"Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 leaf_keys = st.one_of(
     st.just(AllKey()),
@@ -193,7 +191,7 @@ search_keys = st.recursive(
 )
 
 
-def write_key(key: SearchKey) -> bytes:  # noqa: PLR0911 - one branch per key kind
+def write_key(key: SearchKey) -> bytes:
     if isinstance(key, AllKey):
         return b"ALL"
     if isinstance(key, FlagKey):
@@ -221,14 +219,18 @@ def write_key(key: SearchKey) -> bytes:  # noqa: PLR0911 - one branch per key ki
 
 
 parts = st.lists(st.integers(1, 30), max_size=3).map(tuple)
-header_names = st.lists(st.text(string.ascii_letters + "-", min_size=1, max_size=8), min_size=1, max_size=3)
+header_names = st.lists(
+    st.text(string.ascii_letters + "-", min_size=1, max_size=8), min_size=1, max_size=3
+)
 partials = st.none() | st.tuples(st.integers(0, 2**40), st.integers(1, 2**40))
 
 
 @st.composite
 def body_sections(draw: st.DrawFn) -> BodySection:
     if draw(st.booleans()):
-        return BodySection(draw(parts), partial=draw(partials), peek=draw(st.booleans()), binary=True)
+        return BodySection(
+            draw(parts), partial=draw(partials), peek=draw(st.booleans()), binary=True
+        )
     part = draw(parts)
     texts_allowed = ["", "HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT"]
     text = draw(st.sampled_from([*texts_allowed, "MIME"] if part else texts_allowed))
@@ -238,7 +240,10 @@ def body_sections(draw: st.DrawFn) -> BodySection:
 
 fetch_items = st.lists(
     st.sampled_from(
-        [FetchAttr(n) for n in ("ENVELOPE", "FLAGS", "UID", "RFC822.SIZE", "BODYSTRUCTURE", "MODSEQ")]
+        [
+            FetchAttr(n)
+            for n in ("ENVELOPE", "FLAGS", "UID", "RFC822.SIZE", "BODYSTRUCTURE", "MODSEQ")
+        ]
     )
     | body_sections()
     | st.builds(BinarySize, parts),
@@ -284,7 +289,9 @@ def commands(draw: st.DrawFn, utf8: bool) -> tuple[bytes, list[object]]:
     if kind == "select":
         name = draw(mailboxes)
         expected = "INBOX" if name.upper() == "INBOX" else name
-        return b"%s SELECT %s\r\n" % (t, r.encode_mailbox(name, utf8=utf8)), [c.Select(tag, expected)]
+        return b"%s SELECT %s\r\n" % (t, r.encode_mailbox(name, utf8=utf8)), [
+            c.Select(tag, expected)
+        ]
     if kind == "search":
         key, uid = draw(search_keys), draw(st.booleans())
         wire = b"%s %sSEARCH %s\r\n" % (t, b"UID " if uid else b"", write_key(key))
@@ -297,7 +304,12 @@ def commands(draw: st.DrawFn, utf8: bool) -> tuple[bytes, list[object]]:
         seq, flags = draw(sequence_sets), tuple(draw(flag_names))
         mode = draw(st.sampled_from(c.StoreMode))
         sign = {c.StoreMode.ADD: b"+", c.StoreMode.REMOVE: b"-", c.StoreMode.REPLACE: b""}[mode]
-        wire = b"%s STORE %s %sFLAGS (%s)\r\n" % (t, str(seq).encode(), sign, " ".join(flags).encode())
+        wire = b"%s STORE %s %sFLAGS (%s)\r\n" % (
+            t,
+            str(seq).encode(),
+            sign,
+            " ".join(flags).encode(),
+        )
         return wire, [c.Store(tag, seq, mode, flags)]
     return draw(appends(tag, utf8))
 
@@ -348,8 +360,12 @@ def run_merged(parser: CommandParser, pieces: list[bytes]) -> list[object]:
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(st.booleans().flatmap(lambda u: st.tuples(st.just(u), st.lists(commands(u), min_size=1, max_size=4))),
-       st.lists(st.integers(1, 40), max_size=30))  # fmt: skip
+@given(
+    st.booleans().flatmap(
+        lambda u: st.tuples(st.just(u), st.lists(commands(u), min_size=1, max_size=4))
+    ),
+    st.lists(st.integers(1, 40), max_size=30),
+)
 def test_generated_commands_parse_back_however_they_are_cut(
     generated: tuple[bool, list[tuple[bytes, list[object]]]], sizes: list[int]
 ) -> None:

@@ -39,7 +39,10 @@ def read_string(wire: bytes) -> bytes:
     ("wire", "expected"),
     [
         (r.ok("a1"), b"a1 OK completed\r\n"),
-        (r.ok("a1", "SELECT completed", r.Code.READ_WRITE), b"a1 OK [READ-WRITE] SELECT completed\r\n"),
+        (
+            r.ok("a1", "SELECT completed", r.Code.READ_WRITE),
+            b"a1 OK [READ-WRITE] SELECT completed\r\n",
+        ),
         (r.no("a2", "no such mailbox", r.Code.TRYCREATE), b"a2 NO [TRYCREATE] no such mailbox\r\n"),
         (r.no("a2", "try later", r.Code.UNAVAILABLE), b"a2 NO [UNAVAILABLE] try later\r\n"),
         (r.bad("a3", "syntax error"), b"a3 BAD syntax error\r\n"),
@@ -47,25 +50,43 @@ def read_string(wire: bytes) -> bytes:
         (r.bad("a3", "too long", r.Code.LIMIT), b"a3 BAD [LIMIT] too long\r\n"),
         (r.no("a", "x", r.Code.UNKNOWN_CTE), b"a NO [UNKNOWN-CTE] x\r\n"),
         (r.no("a", "too big", r.Code.TOOBIG), b"a NO [TOOBIG] too big\r\n"),
-        (r.untagged(r.Status.OK, "UIDs", r.uid_validity(3857529045)), b"* OK [UIDVALIDITY 3857529045] UIDs\r\n"),
+        (
+            r.untagged(r.Status.OK, "UIDs", r.uid_validity(3857529045)),
+            b"* OK [UIDVALIDITY 3857529045] UIDs\r\n",
+        ),
         (r.untagged(r.Status.OK, "next", r.uid_next(4392)), b"* OK [UIDNEXT 4392] next\r\n"),
         (r.untagged(r.Status.OK, "first", r.unseen(12)), b"* OK [UNSEEN 12] first\r\n"),
-        (r.untagged(r.Status.OK, "m", r.highest_modseq(715194045007)), b"* OK [HIGHESTMODSEQ 715194045007] m\r\n"),
+        (
+            r.untagged(r.Status.OK, "m", r.highest_modseq(715194045007)),
+            b"* OK [HIGHESTMODSEQ 715194045007] m\r\n",
+        ),
         (r.untagged(r.Status.OK, "no", r.Code.NOMODSEQ), b"* OK [NOMODSEQ] no\r\n"),
         (r.untagged(r.Status.OK, "closed", r.Code.CLOSED), b"* OK [CLOSED] closed\r\n"),
         (
             r.untagged(r.Status.OK, "Limited", r.permanent_flags(["\\Deleted", "\\Seen", "\\*"])),
             b"* OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] Limited\r\n",
         ),
-        (r.ok("A003", "APPEND completed", r.append_uid(38505, [3955])), b"A003 OK [APPENDUID 38505 3955] APPEND completed\r\n"),
+        (
+            r.ok("A003", "APPEND completed", r.append_uid(38505, [3955])),
+            b"A003 OK [APPENDUID 38505 3955] APPEND completed\r\n",
+        ),
         (r.ok("A", "done", r.append_uid(1, [5, 6, 7])), b"A OK [APPENDUID 1 5:7] done\r\n"),
         (
             r.ok("A004", "Done", r.copy_uid(38505, [304, 319, 320], [3956, 3957, 3958])),
             b"A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n",
         ),
-        (r.ok("d", "Conditional STORE failed", r.modified([7, 9])), b"d OK [MODIFIED 7,9] Conditional STORE failed\r\n"),
-        (r.no("s", "charset", r.bad_charset(["US-ASCII", "UTF-8"])), b"s NO [BADCHARSET (US-ASCII UTF-8)] charset\r\n"),
-        (r.greeting("Postroom ready", ["IMAP4rev1", "STARTTLS"]), b"* OK [CAPABILITY IMAP4rev1 STARTTLS] Postroom ready\r\n"),
+        (
+            r.ok("d", "Conditional STORE failed", r.modified([7, 9])),
+            b"d OK [MODIFIED 7,9] Conditional STORE failed\r\n",
+        ),
+        (
+            r.no("s", "charset", r.bad_charset(["US-ASCII", "UTF-8"])),
+            b"s NO [BADCHARSET (US-ASCII UTF-8)] charset\r\n",
+        ),
+        (
+            r.greeting("Postroom ready", ["IMAP4rev1", "STARTTLS"]),
+            b"* OK [CAPABILITY IMAP4rev1 STARTTLS] Postroom ready\r\n",
+        ),
         (r.greeting("welcome", preauth=True), b"* PREAUTH welcome\r\n"),
         (r.bye("Logging out"), b"* BYE Logging out\r\n"),
         (r.bye("idle too long", r.Code.UNAVAILABLE), b"* BYE [UNAVAILABLE] idle too long\r\n"),
@@ -129,7 +150,10 @@ def test_every_code_has_its_rfc_spelling() -> None:
         ),
         (r.search([2, 3, 6]), b"* SEARCH 2 3 6\r\n"),
         (r.search([]), b"* SEARCH\r\n"),
-        (r.search([2, 5, 6, 7, 11, 12, 18, 19, 20, 23], modseq=917162500), b"* SEARCH 2 5 6 7 11 12 18 19 20 23 (MODSEQ 917162500)\r\n"),
+        (
+            r.search([2, 5, 6, 7, 11, 12, 18, 19, 20, 23], modseq=917162500),
+            b"* SEARCH 2 5 6 7 11 12 18 19 20 23 (MODSEQ 917162500)\r\n",
+        ),
         (r.sort([2, 84, 882]), b"* SORT 2 84 882\r\n"),
         (
             r.esearch("A282", uid=False, minimum=2, count=3),
@@ -139,12 +163,18 @@ def test_every_code_has_its_rfc_spelling() -> None:
             r.esearch("A283", uid=True, all_numbers=[2, 10, 11]),
             b'* ESEARCH (TAG "A283") UID ALL 2,10:11\r\n',
         ),
-        (r.esearch("A284", uid=False, all_numbers=[], count=0), b'* ESEARCH (TAG "A284") COUNT 0\r\n'),
+        (
+            r.esearch("A284", uid=False, all_numbers=[], count=0),
+            b'* ESEARCH (TAG "A284") COUNT 0\r\n',
+        ),
         (
             r.esearch(None, uid=True, minimum=1, maximum=9, modseq=5),
             b"* ESEARCH UID MIN 1 MAX 9 MODSEQ 5\r\n",
         ),
-        (r.id_response({"name": "Postroom", "version": None}), b'* ID ("name" "Postroom" "version" NIL)\r\n'),
+        (
+            r.id_response({"name": "Postroom", "version": None}),
+            b'* ID ("name" "Postroom" "version" NIL)\r\n',
+        ),
         (r.id_response(None), b"* ID NIL\r\n"),
         (r.namespace([("", "/")], None, None), b'* NAMESPACE (("" "/")) NIL NIL\r\n'),
         (
@@ -229,7 +259,8 @@ def test_envelope_value() -> None:
     assert r.encode_value(value) == (
         b'("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" "IMAP4rev1 WG mtg summary and minutes" '
         b'(("Terry Gray" NIL "gray" "cac.washington.edu")) NIL NIL '
-        b'((NIL NIL "imap" "cac.washington.edu")) NIL NIL NIL "<B27397-0100000@cac.washington.edu>")'
+        b'((NIL NIL "imap" "cac.washington.edu")) NIL NIL NIL '
+        b'"<B27397-0100000@cac.washington.edu>")'
     )
 
 
@@ -273,10 +304,16 @@ def test_other_encoders() -> None:
 @pytest.mark.parametrize(
     ("moment", "wire"),
     [
-        (datetime(1996, 7, 17, 2, 44, 25, tzinfo=timezone(timedelta(hours=-7))), b'"17-Jul-1996 02:44:25 -0700"'),
+        (
+            datetime(1996, 7, 17, 2, 44, 25, tzinfo=timezone(timedelta(hours=-7))),
+            b'"17-Jul-1996 02:44:25 -0700"',
+        ),
         (datetime(2024, 3, 5, 9, 0, 0, tzinfo=UTC), b'" 5-Mar-2024 09:00:00 +0000"'),
         (datetime(2024, 3, 5, 9, 0, 0), b'" 5-Mar-2024 09:00:00 +0000"'),
-        (datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))), b'"31-Dec-2024 23:59:59 +0530"'),
+        (
+            datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+            b'"31-Dec-2024 23:59:59 +0530"',
+        ),
     ],
 )
 def test_encode_datetime(moment: datetime, wire: bytes) -> None:

@@ -34,7 +34,23 @@ def test_parse(text: str, ranges: tuple[tuple[int | None, int | None], ...]) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "0", "1:0", "01", ",", "1,", ",1", "1::2", "1:2:3", "a", "-1", "4294967296", "$,1", "$$", "１"],
+    [
+        "",
+        "0",
+        "1:0",
+        "01",
+        ",",
+        "1,",
+        ",1",
+        "1::2",
+        "1:2:3",
+        "a",
+        "-1",
+        "4294967296",
+        "$,1",
+        "$$",
+        "１",
+    ],
 )
 def test_parse_rejects(text: str) -> None:
     with pytest.raises(Invalid):

@@ -12,7 +12,7 @@ from postroom.protocols.pop3.commands import CommandReader, Event
 from postroom.protocols.pop3.dotstuff import encode_message, encode_top, unstuff, wire_size
 
 SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 interesting = st.binary(max_size=300) | st.lists(

@@ -12,7 +12,7 @@ from postroom.protocols.smtp.commands import CommandReader, Event
 from postroom.protocols.smtp.data import BodyChunk, ChunkReader, DataReader, EndOfData
 
 SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # Bytes rich in the octets that matter: CR, LF, ".", space, "<", ">", ":", "@".
