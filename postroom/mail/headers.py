@@ -33,9 +33,7 @@ from dataclasses import dataclass, field
 # with its continuation lines (2.2.3: a line starting with WSP continues the field). WSP
 # between the name and the colon is tolerated (obsolete syntax, RFC 5322 4.5).
 # Group 1 is the empty line that ends the header (RFC 5322 2.1) instead of a field.
-_FIELD_RE = re.compile(
-    rb"(\r?\n)|([\x21-\x39\x3b-\x7e]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?"
-)
+_FIELD_RE = re.compile(rb"(\r?\n)|([\x21-\x39\x3b-\x7e]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
 # RFC 5322 2.2.3: unfolding removes any CRLF that is immediately followed by WSP.
 _FOLD_RE = re.compile(rb"\r?\n(?=[ \t])")
 # RFC 2047 2: encoded-word = "=?" charset ["*" language] "?" encoding "?" text "?="

@@ -3,8 +3,8 @@
 Purpose: find every MIME entity of a message once, at delivery, with byte offsets into
 the original bytes and every field IMAP BODY/BODYSTRUCTURE needs (RFC 3501 7.4.2), so
 that FETCH can be served from the stored tree and the stored blob without reparsing.
-The ``email`` package is not used for the structure: it copies every part, raises or
-mis-splits on hostile input, and keeps no offsets.
+The ``email`` package is not used for the structure: it copies every part into memory,
+keeps no offsets, and knows none of our limits.
 
 Invariants:
 
@@ -223,7 +223,10 @@ class _Parser:
         if self.count >= self.max_parts:
             self.defect("part-limit")
             return False
-        return self.header_budget > 0
+        if self.header_budget <= 0:  # the children's headers could not be read
+            self.defect("header-limit")
+            return False
+        return True
 
     def entity(
         self, start: int, end: int, number: str, depth: int, default: tuple[str, str]
@@ -289,7 +292,11 @@ class _Parser:
         return _replace(part, children=tuple(children))
 
     def encapsulated(self, part: Part, depth: int) -> Part:
-        """Parse the message inside a message/rfc822 part (RFC 2046 5.2.1)."""
+        """Parse the message inside a message/rfc822 part (RFC 2046 5.2.1).
+
+        A base64 or quoted-printable message/rfc822 (which 5.2.1 forbids) is parsed as it
+        stands, so the tree keeps its offsets and IMAP still has an envelope to send.
+        """
         if not self.can_descend(depth):
             return self.opaque(part)
         inner, header = self.entity(
@@ -375,8 +382,6 @@ def _extension_fields(block: HeaderBlock) -> dict[str, Any]:
         tags = (tag.strip() for tag in strip_comments(language).split(","))
         extra["language"] = tuple(tag for tag in tags if tag)
     return extra
-
-
 
 
 def _replace(part: Part, **changes: Any) -> Part:

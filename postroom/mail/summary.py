@@ -208,8 +208,8 @@ def display_addresses(value: bytes) -> list[Address]:
 
 
 def _as_display(text: str) -> str:
-    """Wire text as display text: bytes that are not UTF-8 read as latin-1."""
-    return bytes_to_text(wire_bytes(text))
+    """Wire text as display text: bytes that are not UTF-8 read as latin-1, no controls."""
+    return clean_display(bytes_to_text(wire_bytes(text)))
 
 
 def _first(items: list[str]) -> str | None:
@@ -297,7 +297,7 @@ def _part_text(raw: bytes, part: Part, max_chars: int) -> str:
     """Decoded text of a leaf, reading only as much of its body as ``max_chars`` needs."""
     data = raw[part.body_start : min(part.end, part.body_start + max_chars * _BYTES_PER_CHAR)]
     text = body_text(decode_transfer(data, part.encoding), param(part.params, "charset"))
-    if part.subtype == "html":  # html.parser is slow: parse a bounded prefix only
+    if part.subtype == "html":  # markup does not count: read a bounded prefix of it
         return html_to_text(text[: max_chars * _HTML_CHARS_PER_CHAR])
     return text
 
@@ -359,14 +359,18 @@ def find_part(root: Part, section: str) -> Part | None:
     part ``1``; stepping into a message/rfc822 part continues in its message, so for a
     part ``2`` of type message/rfc822 whose message is multipart, ``2.1`` is that
     message's first part, and if it is not multipart, ``2.1`` is the message itself.
-    Fetch ``BODY[s]`` as ``part_body_bytes``, ``BODY[s.MIME]`` as ``part_header_bytes``
-    of the result; ``BODY[s.HEADER]``/``BODY[s.TEXT]`` use ``find_part(root, s).message``.
+
+    With ``p = find_part(root, s)``: ``BODY[s]`` is ``part_body_bytes(raw, p)`` and
+    ``BODY[s.MIME]`` is ``part_header_bytes(raw, p)``. ``BODY[s.HEADER]`` and
+    ``BODY[s.TEXT]`` need a message: ``m = p.message`` (None unless p is message/rfc822),
+    then ``part_header_bytes(raw, m)`` / ``part_body_bytes(raw, m)``. For the top level
+    (``BODY[HEADER]``, ``BODY[TEXT]``) use ``root`` itself; ``BODY[]`` is all of ``raw``.
     """
     if section == "":
         return root
     node, at_message = root, True
     for item in section.split("."):
-        if not item.isdigit() or item.startswith("0") or len(item) > 6:
+        if not (item.isascii() and item.isdigit()) or item.startswith("0") or len(item) > 6:
             return None
         index = int(item)
         if node.message is not None and not at_message:

@@ -232,3 +232,81 @@ vanished = Table(
     Column("uid", BigInteger, primary_key=True),
     Column("modseq", BigInteger, nullable=False),
 )
+
+# --- web mail (issue 6): sessions, per-user settings, address book, filters ----------
+# Written only by ``websessions`` and ``userdata``; rows go with their account (CASCADE).
+
+web_session = Table(
+    "web_session",
+    metadata,
+    # SHA-256 (hex) of the random cookie token: a copy of the table gives no sessions.
+    Column("id", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+user_setting = Table(
+    "user_setting",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("name", String(50), primary_key=True),
+    # JSON; the shape per name is given by ``userdata``.
+    Column("value", Text, nullable=False),
+)
+
+contact = Table(
+    "contact",
+    metadata,
+    _id(),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(100), nullable=False),
+    Column("notes", Text, nullable=False),
+    _created(),
+    UniqueConstraint("account_id", "email"),
+    sqlite_autoincrement=True,
+)
+
+mail_filter = Table(
+    "mail_filter",
+    metadata,
+    _id(),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("position", Integer, nullable=False),
+    Column("field", String(20), nullable=False),
+    Column("contains", String(500), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("argument", String(1000), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _created(),
+    sqlite_autoincrement=True,
+)
+
+image_sender = Table(
+    "image_sender",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("sender", String(320), primary_key=True),
+)
+
+vacation_reply = Table(
+    "vacation_reply",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("sender", String(320), primary_key=True),
+    Column("sent_at", UTCDateTime(), nullable=False),
+)
+
+# The web mail's message list sorts a folder by arrival: this index keeps its pages fast
+# on 100,000 messages (ORDER BY internal_date, uid LIMIT/OFFSET walks the index).
+Index("ix_message_folder_id_internal_date_uid",
+      message.c.folder_id, message.c.internal_date, message.c.uid)

@@ -3,7 +3,7 @@
 A writer process (``crash_writer.py``) appends mail to INBOX in a loop (unique messages of
 varied size, some flagged; identical messages that share a blob; now and then a copy, a
 move or an expunge) and prints a line after each operation *returns*. The test kills it
-with SIGKILL at random moments, 24 times, restarting it each time; most kills land a
+with SIGKILL at random moments, 30 times, restarting it each time; most kills land a
 random 0.05-0.6 s into the write loop, every sixth (and the first, which migrates the
 empty database) in the start-up: opening the store, migrating, creating the account.
 
@@ -58,7 +58,7 @@ pytestmark = pytest.mark.slow
 WRITER = Path(__file__).with_name("crash_writer.py")
 ADDRESS = "writer@crash.test"
 INBOX, COPY_TO, MOVE_TO = "INBOX", "Archive", "Trash"
-KILLS = 24
+KILLS = 30
 EARLY_KILL_EVERY = 6
 START_TIMEOUT = 60.0
 

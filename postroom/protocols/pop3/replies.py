@@ -105,10 +105,12 @@ def capabilities(
     user: bool,
     sasl: Sequence[str] = (),
     pipelining: bool = True,
+    expire: str | None = None,
     implementation: str | None = None,
 ) -> bytes:
     """The CAPA response (RFC 2449 5, 6). Offer STLS only before TLS (RFC 2595 4);
-    offer USER and SASL PLAIN only where plaintext login is allowed."""
+    offer USER and SASL PLAIN only where plaintext login is allowed. `expire` is
+    `NEVER` or a number of days (RFC 2449 6.7)."""
     offered = [
         ("TOP", True),  # RFC 2449 6.1
         ("UIDL", True),  # RFC 2449 6.6
@@ -118,6 +120,7 @@ def capabilities(
         ("USER", user),  # RFC 2449 6.3
         ("STLS", stls),  # RFC 2595 4
         ("SASL " + " ".join(sasl), bool(sasl)),  # RFC 5034 5
+        (f"EXPIRE {expire}", expire is not None),  # RFC 2449 6.7
         (f"IMPLEMENTATION {implementation}", implementation is not None),
     ]
     return multiline(CAPA_OK, [name for name, on in offered if on])

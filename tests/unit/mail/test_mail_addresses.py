@@ -110,7 +110,7 @@ def test_is_valid_local_part() -> None:
 
 def test_parse_address_list_decodes_names_and_skips_bad_entries() -> None:
     value = (
-        "=?utf-8?q?J=C3=B6rg?= <Jorg@Bücher.example>, team: a@x.test, \"Q, R\" <q@r.test>;, "
+        '=?utf-8?q?J=C3=B6rg?= <Jorg@Bücher.example>, team: a@x.test, "Q, R" <q@r.test>;, '
         "bad, @@, <>, b@[1.2.3.4]"
     )
     got = parse_address_list(value)

@@ -234,12 +234,14 @@ FILENAME = st.text(
 LEAF = text_leaf() | st.builds(BinaryLeaf, st.binary(max_size=300), st.none() | FILENAME)
 TREES = st.recursive(
     LEAF,
-    lambda kids: st.builds(
-        Multi,
-        st.sampled_from(["mixed", "alternative"]),
-        st.lists(kids, min_size=1, max_size=4).map(tuple),
-    )
-    | st.builds(Encapsulated, kids),
+    lambda kids: (
+        st.builds(
+            Multi,
+            st.sampled_from(["mixed", "alternative"]),
+            st.lists(kids, min_size=1, max_size=4).map(tuple),
+        )
+        | st.builds(Encapsulated, kids)
+    ),
     max_leaves=8,
 )
 

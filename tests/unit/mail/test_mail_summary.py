@@ -70,7 +70,7 @@ This is the epilogue.
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4
 
-MIXED = crlf(
+MIXED_HEAD = crlf(
     """\
 From: alice@example.org
 To: bob@example.com
@@ -94,11 +94,8 @@ Content-Language: en, de (German)
 Content-Location: http://example.org/rates.pdf
 
 """
-).replace(b"\r\n\r\n", b"\r\n\r\n", 1) + base64.encodebytes(PDF).replace(b"\n", b"\r\n") + crlf(
-    """\
---outer--
-"""
 )
+MIXED = MIXED_HEAD + base64.encodebytes(PDF).replace(b"\n", b"\r\n") + b"--outer--\r\n"
 
 NESTED = crlf(
     """\
