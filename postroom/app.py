@@ -22,10 +22,14 @@ from pathlib import Path
 import uvicorn
 
 from postroom.config import Environment, Settings
+from postroom.delivery import build_delivery
 from postroom.mail.mime import MimeLimits
 from postroom.protocols.common.context import ServerContext
 from postroom.protocols.common.listener import RunningListener
 from postroom.protocols.common.tls import Certificates
+from postroom.protocols.imap import server as imap_server
+from postroom.protocols.pop3 import server as pop3_server
+from postroom.protocols.smtp import server as smtp_server
 from postroom.store.blobs import BlobStore
 from postroom.store.changes import ChangeFeed
 from postroom.store.db import Database, open_database
@@ -36,7 +40,11 @@ from postroom.web.app import create_app
 
 #: Each mail protocol's ``start(ctx) -> list[RunningListener]``, in start order.
 #: (Protocol packages add themselves here as they land.)
-MAIL_PROTOCOLS: tuple[Callable[[ServerContext], Awaitable[list[RunningListener]]], ...] = ()
+MAIL_PROTOCOLS: tuple[Callable[[ServerContext], Awaitable[list[RunningListener]]], ...] = (
+    pop3_server.start,
+    imap_server.start,
+    smtp_server.start,
+)
 
 log = logging.getLogger("postroom")
 
@@ -102,14 +110,19 @@ class Listener:
 
 async def start_http(services: Services) -> Listener:
     settings = services.settings
+    # The web mail's send button uses the one submission path (postroom.delivery).
+    delivery = build_delivery(settings, services.tenancy, services.mail)
     config = uvicorn.Config(
         create_app(services.tenancy, services.mail, services.secret_key,
-                   dev=settings.environment is Environment.DEVELOPMENT),
+                   dev=settings.environment is Environment.DEVELOPMENT,
+                   submit=delivery.submitter.submit),
         host=settings.listen_address,
         port=settings.http_port,
         log_level="warning",
         lifespan="off",
         access_log=False,
+        # Open event streams (web mail live updates) must not hold a shutdown for long.
+        timeout_graceful_shutdown=2,
     )
     server = _EmbeddedUvicorn(config)
     task = asyncio.create_task(server.serve())
@@ -123,6 +136,7 @@ async def start_http(services: Services) -> Listener:
         server.should_exit = True
         with suppress(asyncio.CancelledError):
             await task
+        await delivery.close()
 
     return Listener("http", f"http://{_url_host(settings.listen_address)}:{server_port(server)}",
                     close)
@@ -145,6 +159,21 @@ class _EmbeddedUvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def start_queue_worker(services: Services) -> Listener:
+    """The outbound queue worker (``postroom.delivery.outbound``) as a background task."""
+    delivery = build_delivery(services.settings, services.tenancy, services.mail)
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery.worker.run(stop))
+
+    async def close() -> None:
+        stop.set()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
+        await delivery.close()
+
+    return Listener("queue", "outbound worker", close)
 
 
 def server_context(services: Services) -> ServerContext:
@@ -186,6 +215,7 @@ async def run_server(settings: Settings, *, ready: Callable[[list[Listener]], No
                         "(shown once; change it after logging in)", password)
         listeners.append(await start_http(services))
         listeners += await start_mail_listeners(services)
+        listeners.append(start_queue_worker(services))
         for listener in listeners:
             log.info("listening: %s on %s", listener.name, listener.address)
         if ready is not None:

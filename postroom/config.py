@@ -150,6 +150,43 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Days a message stays in the outbound queue before it bounces."
     )
 
+    # --- SMTP and the outbound queue -------------------------------------------------
+    smtp_timeout: float = Field(
+        300.0, gt=0, description="Seconds an SMTP client may stay silent before the server "
+        "closes the connection (RFC 5321 4.5.3.2.7: at least 5 minutes in production)."
+    )
+    inbound_auth_checks: bool = Field(
+        True, description="Check SPF, DKIM and DMARC of inbound mail and record the results "
+        "in an `Authentication-Results` header."
+    )
+    dns_static_file: Path | None = Field(
+        None, description="Answer DNS look-ups (MX, A, AAAA, TXT) from this TOML file "
+        "instead of the network: `[\"name\"]` tables with lists per record type. For tests "
+        "and machines without DNS; never in production."
+    )
+    outbound_port: int = Field(
+        25, ge=1, le=65535, description="TCP port of remote mail servers for outbound "
+        "delivery (tests point it at a local server)."
+    )
+    outbound_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for a remote mail server's reply."
+    )
+    queue_retry_minutes: float = Field(
+        5.0, gt=0, description="Minutes before the first retry of a deferred delivery; each "
+        "later retry waits twice as long (up to 6 hours)."
+    )
+    queue_delay_notice_hours: float = Field(
+        4.0, gt=0, description="Hours after which the sender is told that a message is "
+        "delayed (one notice per message)."
+    )
+    queue_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the queue worker looks for due deliveries."
+    )
+    delivery_log_days: int = Field(
+        90, ge=1, le=365, description="Days the delivery log (SMTP transactions, delivery "
+        "attempts) is kept before the daily purge removes it."
+    )
+
     # --- accounts -------------------------------------------------------------------
     default_quota: ByteSize = Field(
         ByteSize(1024**3), description="Quota of a new account when none is given."

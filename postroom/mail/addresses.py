@@ -92,7 +92,7 @@ def _split_at(addr: str) -> tuple[str, str]:
 def _check_local(local: str) -> str:
     if not local:
         raise Invalid("the address has no local part")
-    if len(local.encode("utf-8")) > MAX_LOCAL_OCTETS + (2 if local.startswith('"') else 0):
+    if len(local.encode("utf-8")) > MAX_LOCAL_OCTETS:  # quotes included, as sent
         raise Invalid("the local part is longer than 64 octets")
     if "%" in local or "!" in local:
         raise Invalid("'%' and '!' (relay routing) are not accepted in an address")
@@ -101,7 +101,8 @@ def _check_local(local: str) -> str:
             raise Invalid("the local part contains characters that are not allowed")
         return local
     content = local[1:-1]
-    if not content or _QUOTED_CONTENT_RE.fullmatch(content) is None:
+    closed = len(local) >= 2 and local.endswith('"')
+    if not closed or not content or _QUOTED_CONTENT_RE.fullmatch(content) is None:
         raise Invalid("the quoted local part contains characters that are not allowed")
     return content if _DOT_ATOM_RE.fullmatch(content) else local
 

@@ -131,13 +131,15 @@ class MessageSummary:
         )
 
 
-def summarize(raw: bytes, limits: MimeLimits = MimeLimits()) -> MessageSummary:
+def summarize(
+    raw: bytes | bytearray | memoryview, limits: MimeLimits = MimeLimits()
+) -> MessageSummary:
     """Summarise a message; never raises (see the module docstring)."""
-    raw = bytes(raw)
+    data = bytes(raw)
     try:
-        return _summarize(raw, limits)
+        return _summarize(data, limits)
     except Exception:  # a bug must not stop delivery; tests assert this never happens
-        return _fallback_summary(raw)
+        return _fallback_summary(data)
 
 
 def _summarize(raw: bytes, limits: MimeLimits) -> MessageSummary:

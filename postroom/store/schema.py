@@ -310,3 +310,98 @@ vacation_reply = Table(
 # on 100,000 messages (ORDER BY internal_date, uid LIMIT/OFFSET walks the index).
 Index("ix_message_folder_id_internal_date_uid",
       message.c.folder_id, message.c.internal_date, message.c.uid)
+
+# --- delivery: outbound queue, sending limits, delivery log (migration 0002_delivery) ---
+#
+# Invariants kept by ``postroom.store.queue`` and ``postroom.store.deliverylog``:
+# - Each ``queue_message`` row holds one reference on its ``blob`` (``blob.refcount``
+#   counts message rows and queue messages); the row and its reference go away together
+#   once every recipient is final and its notice has been sent.
+# - A ``queue_recipient`` is ``queued``, ``held``, ``sending`` (claimed by a worker until
+#   ``claimed_until``; an expired claim is due again, so a crash loses nothing),
+#   ``delivered`` or ``failed``.
+# - ``delivery_log`` rows carry a retention class and are purged after ``expires_at``.
+
+queue_message = Table(
+    "queue_message",
+    metadata,
+    _id(),
+    Column("queue_id", String(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="SET NULL"), nullable=True,
+           index=True),
+    Column("mail_from", String(320), nullable=False),
+    Column("blob_id", Integer, ForeignKey("blob.id"), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("envid", String(100), nullable=True),
+    Column("ret", String(4), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+queue_recipient = Table(
+    "queue_recipient",
+    metadata,
+    _id(),
+    Column("message_id", Integer, ForeignKey("queue_message.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("address", String(320), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("local", Boolean, nullable=False),
+    Column("orcpt", String(500), nullable=True),
+    Column("notify", String(40), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_attempt_at", UTCDateTime(), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Column("last_code", Integer, nullable=True),
+    Column("last_status", String(12), nullable=True),
+    Column("last_response", Text, nullable=True),
+    Column("remote_host", String(255), nullable=True),
+    Column("notified", Boolean, nullable=False),
+    Column("delay_notified", Boolean, nullable=False),
+    Index("ix_queue_recipient_status_next_attempt_at", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+
+sending_hold = Table(
+    "sending_hold",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+send_counter = Table(
+    "send_counter",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("messages", Integer, nullable=False),
+    Column("new_recipients", Integer, nullable=False),
+)
+
+known_recipient = Table(
+    "known_recipient",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("first_sent_at", UTCDateTime(), nullable=False),
+)
+
+delivery_log = Table(
+    "delivery_log",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("retention_class", String(20), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    Column("queue_id", String(32), nullable=True, index=True),
+    Column("entry", Text, nullable=False),
+    sqlite_autoincrement=True,
+)

@@ -376,6 +376,8 @@ class Crash:
     outcomes: Counter[str] = field(default_factory=Counter)
     parsed: dict[str, str] = field(default_factory=dict)
     seconds: Counter[str] = field(default_factory=Counter)
+    #: The writer of the current run, killed on the way out if a check failed first.
+    writer: int | None = None
 
     def timed(self, phase: str, since: float) -> float:
         now = time.monotonic()
@@ -394,6 +396,7 @@ class Crash:
             pid = direct.pid
         else:
             pid = self.zygote.fork("write", out, err, run, seed)
+        self.writer = pid
         early = run % EARLY_KILL_EVERY == 0
         t = time.monotonic()
         wait_for(out, "STARTED" if early else "READY", pid, err)
@@ -401,6 +404,7 @@ class Crash:
         time.sleep(self.rng.uniform(0.0, 0.4) if early else self.rng.uniform(0.05, 0.6))
         os.kill(pid, signal.SIGKILL)
         status = direct.wait(timeout=30) if direct else self.zygote.wait(pid)
+        self.writer = None
         assert status == -signal.SIGKILL, f"writer exited {status}:\n{err.read_text()}"
         self.timed("writing", t)
         self.check(run, log_lines(out))
@@ -444,6 +448,8 @@ def test_sigkill_never_loses_or_tears_a_message(
         print(f"crash test seed: POSTROOM_CRASH_SEED={seed}")
         raise
     finally:
+        if crash.writer is not None and alive(crash.writer):
+            os.kill(crash.writer, signal.SIGKILL)
         crash.zygote.close()
     model = crash.model
     print(f"{KILLS} kills in {time.monotonic() - started:.1f} s, {model.done} operations "

@@ -216,6 +216,7 @@ MAILBOX_FULL = _r(452, "4.2.2", "Mailbox full, try again later")
 MAILBOX_FULL_PERMANENT = _r(552, "5.2.2", "Mailbox full")
 MESSAGE_TOO_BIG = _r(552, "5.3.4", "Message size exceeds fixed maximum message size")  # RFC 1870
 TOO_MANY_RECIPIENTS = _r(452, "4.5.3", "Too many recipients")  # RFC 5321 4.5.3.1.10
+SENDING_SUSPENDED = _r(550, "5.7.1", "Sending from this account is suspended, ask your admin")
 MESSAGE_BARE_LINE_ENDING = _r(550, "5.6.0", "Message contains a bare CR or LF, use CRLF")
 MESSAGE_LINE_TOO_LONG = _r(550, "5.6.0", "Message contains a line longer than 1000 octets")
 SOURCE_ROUTE_REFUSED = _r(553, "5.7.1", "Source routes are not accepted")
@@ -236,6 +237,7 @@ ENCRYPTION_REQUIRED_FOR_MECHANISM = _r(
     "Encryption required for requested authentication mechanism",  # RFC 4954 6
 )
 AUTH_OK = _r(235, "2.7.0", "Authentication successful")
+SMTP_ACCESS_DISABLED = _r(535, "5.7.1", "SMTP access is not enabled for your organisation")
 AUTH_FAILED = _r(535, "5.7.8", "Authentication credentials invalid")
 AUTH_REQUIRED = _r(530, "5.7.0", "Authentication required")
 AUTH_THROTTLED = _r(454, "4.7.0", "Too many failed attempts, try again later")

@@ -106,6 +106,8 @@ def test_is_valid_local_part() -> None:
     assert not is_valid_local_part("joe!x")
     assert not is_valid_local_part("")
     assert not is_valid_local_part("joe.")
+    assert not is_valid_local_part('"joe')
+    assert not is_valid_local_part('"')
 
 
 def test_parse_address_list_decodes_names_and_skips_bad_entries() -> None:

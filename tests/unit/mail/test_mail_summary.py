@@ -380,3 +380,65 @@ def test_delimiter_requires_a_line_of_its_own() -> None:
     )
     (child,) = summarize(raw).structure.children
     assert part_body_bytes(raw, child) == b"keep --ab inline and\r\n--abc not a delimiter"
+
+
+def test_find_part_rejects_malformed_sections() -> None:
+    root = summarize(NESTED).structure
+    for section in ["0", "1.0", "a", "²", "01", "2.1.1.1", "3", "1.", ".1", "1..2"]:
+        assert find_part(root, section) is None, section
+    assert find_part(root, "") is root
+
+
+def test_accepts_bytearray_and_memoryview() -> None:
+    assert summarize(bytearray(PLAIN)) == summarize(memoryview(PLAIN)) == summarize(PLAIN)
+
+
+def test_related_inline_image_is_not_an_attachment() -> None:
+    raw = crlf(
+        """\
+Content-Type: multipart/related; boundary=r
+
+--r
+Content-Type: text/html
+
+<img src="cid:logo">
+--r
+Content-Type: image/png
+Content-ID: <logo>
+
+iVBORw0KGgo=
+--r
+Content-Type: application/octet-stream; name="=?utf-8?q?r=C3=A9sum=C3=A9.bin?="
+
+x
+--r--
+"""
+    )
+    s = summarize(raw)
+    assert [(a.part, a.filename) for a in s.attachments] == [("3", "résumé.bin")]
+
+
+def test_message_global_is_descended() -> None:
+    raw = b"Content-Type: message/global\r\n\r\nSubject: caf\xc3\xa9\r\n\r\nbody"
+    root = summarize(raw).structure
+    assert root.message is not None and root.envelope is not None
+    assert root.envelope.subject == "café"
+
+
+def test_date_without_zone_is_utc_and_bad_date_is_none() -> None:
+    s = summarize(b"Date: Tue, 2 Apr 2024 09:15:00 -0000\r\n\r\n")
+    assert s.headers["date"] == "2024-04-02T09:15:00+00:00"
+    assert summarize(b"Date: yesterday-ish\r\n\r\n").headers["date"] is None
+
+
+def test_nul_in_headers() -> None:
+    s = summarize(b"Subject: a\x00b\r\nFrom: x\x00y <a@b.test>\r\n\r\nbody\x00")
+    assert s.envelope.subject == "a\ufffdb"  # IMAP strings cannot carry NUL
+    assert s.headers["subject"] == "ab" and s.headers["from"][0]["name"] == "x\ufffdy"
+    assert "\x00" not in s.text and "\x00" not in json.dumps(s.to_json())
+
+
+def test_multipart_without_boundary_is_opaque() -> None:
+    s = summarize(b"Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nhello\r\n--x--\r\n")
+    assert s.structure.opaque and "no-boundary" in s.defects
+    assert s.structure.lines == 4
