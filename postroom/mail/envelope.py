@@ -8,6 +8,10 @@ Invariants:
 * Every string is *wire text* (see :mod:`postroom.mail.headers`): the unfolded, trimmed
   header value, undecoded (RFC 2047 encoded-words are left for the client, as RFC 3501
   requires), UTF-8 with ``surrogateescape``; ``headers.wire_bytes(s)`` gives the bytes.
+  Display names are the phrase with quoted-strings unquoted (RFC 5322 3.2.4) and words
+  joined by one space, or the comment of an old-style ``joe@x (Joe)``; a quoted local
+  part keeps its quotes, so ``mailbox@host`` is still a valid address; comments are
+  dropped from mailbox and host.
 * An address is a 4-tuple ``(name, adl, mailbox, host)`` with None for NIL. A group is
   ``(None, None, group name, None)`` before its members and ``(None, None, None, None)``
   after them (RFC 3501 7.4.2). A mailbox without a domain gets host

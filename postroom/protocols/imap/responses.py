@@ -131,7 +131,7 @@ Value = (
 
 def encode_string(value: str | bytes, *, utf8: bool = False) -> bytes:
     """Quoted string when safe, else a synchronising-literal form ``{n}\\r\\n...``."""
-    data = value.encode("utf-8") if isinstance(value, str) else value
+    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
     if len(data) <= QUOTE_LIMIT and _quotable(data, utf8):
         return b'"' + data + b'"'
     return b"{%d}\r\n" % len(data) + data
@@ -155,7 +155,7 @@ def encode_nstring(value: str | bytes | None, *, utf8: bool = False) -> bytes:
 
 def encode_astring(value: str | bytes, *, utf8: bool = False) -> bytes:
     """An atom when the text is one (and not NIL), else a string."""
-    data = value.encode("utf-8") if isinstance(value, str) else value
+    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
     if _ASTRING_ATOM.fullmatch(data) and data.upper() != b"NIL":
         return data
     return encode_string(data, utf8=utf8)

@@ -51,8 +51,7 @@ def build(webmail: Webmail) -> APIRouter:
 
     @router.get("/login")
     async def login_form(request: Request) -> Response:
-        if await webmail.sessions.find(request.cookies.get(SESSION_COOKIE)) is not None:
-            return webmail.redirect("/mail")
+        # Shown even to a signed-in browser: signing in again replaces its session.
         return login_page(request)
 
     @router.post("/login")

@@ -7,13 +7,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import ssl
 from dataclasses import dataclass
+from pathlib import Path
 
-from postroom.app import Services
+from postroom.app import Services, server_context
 from postroom.delivery import Delivery, build_delivery
 from postroom.delivery.dns import StaticResolver
+from postroom.protocols.common.context import ServerContext
+from postroom.protocols.common.listener import RunningListener
+from postroom.protocols.common.tls import client_context_trusting
 from postroom.protocols.smtp.context import Mode, SessionEnv
+from postroom.protocols.smtp.server import SmtpServer
 from postroom.protocols.smtp.session import Session
 from postroom.protocols.smtp.wire import Conversation
 from postroom.store.records import Account
@@ -93,3 +100,119 @@ async def make_world(services: Services) -> SmtpWorld:
     delivery = build_delivery(services.settings, services.tenancy, services.mail,
                               resolver=resolver)
     return SmtpWorld(services, delivery, resolver, ann, bob)
+
+
+# --- one dialog, two transports -----------------------------------------------------
+
+
+class Dialog:
+    """Send bytes, get the complete replies: through the session or over a socket."""
+
+    greeting: str
+
+    async def send(self, data: bytes | str, replies: int = 1) -> list[str]:
+        raise NotImplementedError
+
+    async def line(self, text: str, replies: int = 1) -> list[str]:
+        return await self.send(text + "\r\n", replies)
+
+    async def one(self, text: str) -> str:
+        return (await self.line(text))[0]
+
+    async def close(self) -> None:
+        pass
+
+
+def split_replies(text: str) -> list[str]:
+    out, current = [], []
+    for line in text.split("\r\n"):
+        if not line:
+            continue
+        current.append(line)
+        if line[3:4] != "-":
+            out.append("\r\n".join(current))
+            current = []
+    return out
+
+
+class SessionDialog(Dialog):
+    def __init__(self, transcript: Transcript) -> None:
+        self.t = transcript
+        self.greeting = transcript.greeting.strip()
+
+    async def send(self, data: bytes | str, replies: int = 1) -> list[str]:
+        got = split_replies(await self.t.send(data))
+        assert len(got) == replies, got
+        return got
+
+
+class SocketDialog(Dialog):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int, *, tls: ssl.SSLContext | None = None) -> SocketDialog:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
+        d = cls(reader, writer)
+        d.greeting = (await d._read(1))[0]
+        return d
+
+    async def _read(self, count: int) -> list[str]:
+        out = []
+        for _ in range(count):
+            lines = []
+            while True:
+                line = await asyncio.wait_for(self.reader.readline(), 30)
+                if not line:
+                    return out
+                lines.append(line.decode().rstrip("\r\n"))
+                if line[3:4] != b"-":
+                    break
+            out.append("\r\n".join(lines))
+        return out
+
+    async def send(self, data: bytes | str, replies: int = 1) -> list[str]:
+        self.writer.write(data.encode() if isinstance(data, str) else data)
+        await self.writer.drain()
+        return await self._read(replies)
+
+    async def starttls(self, context: ssl.SSLContext) -> None:
+        await self.writer.start_tls(context)
+
+    async def at_eof(self) -> bool:
+        try:
+            return await asyncio.wait_for(self.reader.read(1), 5) == b""
+        except (ConnectionError, TimeoutError):
+            return True
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, ssl.SSLError):
+            pass
+
+
+@dataclass
+class Ports:
+    mx: int
+    submission: int
+    submissions: int
+    cert: Path
+
+
+async def start_server(world: SmtpWorld, **settings: object) -> tuple[Ports, list[RunningListener]]:
+    """The three listeners on free ports, serving ``world``'s delivery services."""
+    services = world.services
+    values = {"smtp_port": 0, "submission_port": 0, "submissions_port": 0, **settings}
+    configured = services.settings.model_copy(update=values)
+    ctx = server_context(services)
+    ctx = ServerContext(configured, ctx.certificates, ctx.tenancy, ctx.mail)
+    listeners = await SmtpServer(ctx, world.delivery).start()
+    ports = Ports(*(listener.port for listener in listeners), ctx.certificates.cert_path)
+    return ports, listeners
+
+
+def client_tls(cert: Path) -> ssl.SSLContext:
+    return client_context_trusting(cert)
