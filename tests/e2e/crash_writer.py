@@ -27,11 +27,13 @@ Two ways to run it:
 
 - ``python crash_writer.py --run N --seed S``: one writer in this process (a fresh
   interpreter; what the test uses for its last kill, and handy by hand).
-- ``python crash_writer.py --zygote``: import everything once, then read commands on
-  standard input and fork a child per command (``write`` for a writer run, ``cli`` for a
-  ``postroom`` command such as ``verify``), ``wait`` reaps one. Importing the package takes
-  seconds; forking after the imports and before any event loop, thread or connection
-  exists lets the test afford twenty-odd kills and as many ``postroom verify`` runs.
+- ``python crash_writer.py --zygote`` (driven through the ``Zygote`` class): import
+  everything once, then fork a child per request: ``write`` for a writer run, ``cli`` for
+  a ``postroom`` command (the console script's ``main`` with its own argv, stdin, stdout,
+  stderr, environment and exit status); ``wait`` reaps one. Importing the package takes
+  seconds; forking after the imports, before any event loop, thread or connection exists,
+  lets ``test_crash`` afford thirty kills and as many ``postroom verify`` runs, and
+  ``test_cli`` run every directory command as its own process.
 """
 
 from __future__ import annotations
@@ -40,13 +42,16 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import random
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from functools import partial
+from pathlib import Path
+from typing import Any
 
 from postroom.app import Services, open_services
 from postroom.cli.main import main as postroom_main
@@ -210,24 +215,30 @@ def run_writer(run: int, seed: int) -> None:
 # --- the zygote -------------------------------------------------------------------------
 
 
-def _redirect(out_path: str, err_path: str) -> None:
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+def _redirect(stdin_path: str | None, out_path: str, err_path: str) -> None:
+    source = os.open(stdin_path or os.devnull, os.O_RDONLY)
+    os.dup2(source, 0)
+    os.close(source)
     for fd, path in ((1, out_path), (2, err_path)):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(target, fd)
         os.close(target)
 
 
-def _child(out_path: str, err_path: str, body: Callable[[], None]) -> None:
-    """Run ``body`` in this forked child and leave with its exit status, never returning."""
+def _child(request: dict[str, Any]) -> None:
+    """Run one request in this forked child and leave with its exit status, never returning."""
     code = 0
     try:
-        _redirect(out_path, err_path)
-        sys.stdin = open(os.devnull)  # noqa: SIM115 - the child exits right after
+        _redirect(request.get("stdin"), request["out"], request["err"])
+        sys.stdin = os.fdopen(0, "r", closefd=False)
         sys.stdout = os.fdopen(1, "w", closefd=False)
         sys.stderr = os.fdopen(2, "w", closefd=False)
-        body()
+        os.environ.update(request.get("env", {}))
+        if request["op"] == "write":
+            run_writer(request["run"], request["seed"])
+        else:
+            sys.argv = ["postroom", *request["args"]]
+            postroom_main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
@@ -241,40 +252,70 @@ def _child(out_path: str, err_path: str, body: Callable[[], None]) -> None:
         os._exit(code)
 
 
-def _postroom(args: list[str]) -> Callable[[], None]:
-    def body() -> None:
-        sys.argv = ["postroom", *args]
-        postroom_main()
-
-    return body
-
-
 def zygote() -> None:
-    """Serve ``write``/``cli``/``wait``/``quit`` commands from standard input."""
+    """Serve JSON requests, one a line on standard input; answer one JSON line each.
+
+    ``{"op": "write", "out", "err", "run", "seed"}`` and ``{"op": "cli", "out", "err",
+    "args", ["stdin"], ["env"]}`` fork a child and answer ``{"pid"}``; ``{"op": "wait",
+    "pid"}`` reaps it and answers ``{"pid", "exit"}`` (negative: killed by that signal);
+    ``{"op": "quit"}`` ends.
+    """
     # What ``open_services`` imports lazily (the migration machinery): once, here.
     import alembic.command
     import alembic.config
     import alembic.runtime.migration  # noqa: F401
 
     for line in sys.stdin:
-        cmd, *args = line.split()
-        if cmd == "quit":
+        request = json.loads(line)
+        if request["op"] == "quit":
             return
-        if cmd == "wait":
-            pid, status = os.waitpid(int(args[0]), 0)
-            reply = f"EXIT {pid} {os.waitstatus_to_exitcode(status)}"
-        elif cmd in ("write", "cli"):
-            out_path, err_path, *rest = args
-            body = (_postroom(rest) if cmd == "cli"
-                    else partial(run_writer, int(rest[0]), int(rest[1])))
+        if request["op"] == "wait":
+            pid, status = os.waitpid(request["pid"], 0)
+            reply: dict[str, Any] = {"pid": pid, "exit": os.waitstatus_to_exitcode(status)}
+        elif request["op"] in ("write", "cli"):
             pid = os.fork()
             if pid == 0:
-                _child(out_path, err_path, body)
-            reply = f"PID {pid}"
+                _child(request)
+            reply = {"pid": pid}
         else:
-            reply = f"ERROR unknown command {cmd!r}"
-        sys.stdout.write(reply + "\n")
+            reply = {"error": f"unknown op {request['op']!r}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
+
+
+class Zygote:
+    """The tests' handle on ``crash_writer.py --zygote`` (started with ``env``)."""
+
+    def __init__(self, env: dict[str, str], cwd: Path | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--zygote"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env, text=True, cwd=cwd or Path(__file__).parents[2])
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request, default=str) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, f"the zygote died (exit {self.proc.poll()})"
+        reply: dict[str, Any] = json.loads(line)
+        assert "error" not in reply, reply["error"]
+        return reply
+
+    def fork(self, op: str, **request: Any) -> int:
+        return int(self.ask(op=op, **request)["pid"])
+
+    def wait(self, pid: int) -> int:
+        """Reap ``pid``: its exit status, or minus the signal that killed it."""
+        return int(self.ask(op="wait", pid=pid)["exit"])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ from postroom.app import Services, open_services
 from postroom.config import Settings
 from postroom.errors import NotFound
 from tests.conftest import PG_URL, test_settings
+from tests.e2e.crash_writer import Zygote
 
 pytestmark = pytest.mark.slow
 
@@ -66,36 +67,6 @@ Key = tuple[str, int]  # (folder name, uid)
 
 
 # --- the processes ----------------------------------------------------------------------
-
-
-class Zygote:
-    """``crash_writer.py --zygote``: forks writers and ``postroom`` commands on request."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WRITER), "--zygote"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, text=True, cwd=Path(__file__).parents[2])
-
-    def ask(self, *words: object) -> str:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(" ".join(str(w) for w in words) + "\n")
-        self.proc.stdin.flush()
-        reply = self.proc.stdout.readline().strip()
-        assert reply.startswith(("PID ", "EXIT ")), f"zygote answered {reply!r}"
-        return reply
-
-    def fork(self, *words: object) -> int:
-        return int(self.ask(*words).split()[1])
-
-    def wait(self, pid: int) -> int:
-        return int(self.ask("wait", pid).split()[2])
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
 
 
 def alive(pid: int) -> bool:
@@ -395,7 +366,7 @@ class Crash:
                     stdout=o, stderr=e, env=self.env, cwd=Path(__file__).parents[2])
             pid = direct.pid
         else:
-            pid = self.zygote.fork("write", out, err, run, seed)
+            pid = self.zygote.fork("write", out=out, err=err, run=run, seed=seed)
         self.writer = pid
         early = run % EARLY_KILL_EVERY == 0
         t = time.monotonic()
@@ -421,7 +392,7 @@ class Crash:
 
     def verify_cli(self, run: int) -> None:
         out, err = self.tmp / f"verify{run}.out", self.tmp / f"verify{run}.err"
-        status = self.zygote.wait(self.zygote.fork("cli", out, err, "verify"))
+        status = self.zygote.wait(self.zygote.fork("cli", out=out, err=err, args=["verify"]))
         report = out.read_text()
         assert status == 0, f"postroom verify exited {status}:\n{report}{err.read_text()}"
         assert report.splitlines()[-1].startswith("0 problems,"), report

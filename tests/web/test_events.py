@@ -12,7 +12,7 @@ from tests.factories import PASSWORD, make_account, make_message, make_org
 from tests.web.live import live_sign_in, running_server
 
 
-async def _read_until(lines: object, wanted: str, timeout: float = 10.0) -> list[str]:
+async def _read_until(lines: object, wanted: str, seconds: float = 10.0) -> list[str]:
     seen: list[str] = []
 
     async def read() -> None:
@@ -21,7 +21,7 @@ async def _read_until(lines: object, wanted: str, timeout: float = 10.0) -> list
             if line.startswith(wanted):
                 return
 
-    await asyncio.wait_for(read(), timeout)
+    await asyncio.wait_for(read(), seconds)
     return seen
 
 

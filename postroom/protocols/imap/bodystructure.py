@@ -7,8 +7,9 @@ text (``postroom.mail.headers``); ``wire_bytes`` gives the original octets back,
 are sent quoted when safe and as literals otherwise.
 
 Invariants:
-- A multipart's children are written next to each other without spaces
-  (``body-type-mpart = 1*body SP media-subtype``), hence the ``Raw`` concatenation.
+- A multipart's children and the addresses of an address list are written next to each
+  other without spaces (``body-type-mpart = 1*body SP media-subtype``, ``env-from =
+  "(" 1*address ")"``), hence the ``Raw`` concatenations.
 - Sender and Reply-To default to From (RFC 9051 7.5.2), even for envelopes stored
   before the summary did that itself.
 - BODY (``extended=False``) carries no extension data; BODYSTRUCTURE carries all of it.
@@ -32,27 +33,30 @@ def _s(text: str | None) -> bytes | None:
     return None if text is None else wire_bytes(text)
 
 
-def _addresses(items: AddressList | None) -> r.Value:
+def _addresses(items: AddressList | None, utf8: bool) -> r.Value:
+    """``"(" 1*address ")"``: addresses are written next to each other, no spaces."""
     if not items:
         return None
-    return [[_s(name), _s(adl), _s(mailbox), _s(host)] for name, adl, mailbox, host in items]
+    return r.Raw(b"(" + b"".join(
+        r.encode_value([_s(name), _s(adl), _s(mailbox), _s(host)], utf8=utf8)
+        for name, adl, mailbox, host in items) + b")")
 
 
-def envelope_value(env: Envelope | dict[str, Any]) -> r.Value:
+def envelope_value(env: Envelope | dict[str, Any], *, utf8: bool = False) -> r.Value:
     """RFC 9051 7.5.2 ENVELOPE: date, subject, from, sender, reply-to, to, cc, bcc,
     in-reply-to, message-id."""
     if isinstance(env, dict):
         env = Envelope.from_json(env)
-    from_ = _addresses(env.from_)
+    from_ = _addresses(env.from_, utf8)
     return [
         _s(env.date),
         _s(env.subject),
         from_,
-        _addresses(env.sender) or from_,
-        _addresses(env.reply_to) or from_,
-        _addresses(env.to),
-        _addresses(env.cc),
-        _addresses(env.bcc),
+        _addresses(env.sender, utf8) or from_,
+        _addresses(env.reply_to, utf8) or from_,
+        _addresses(env.to, utf8),
+        _addresses(env.cc, utf8),
+        _addresses(env.bcc, utf8),
         _s(env.in_reply_to),
         _s(env.message_id),
     ]
@@ -99,7 +103,7 @@ def body_value(part: Part, *, extended: bool, utf8: bool = False) -> r.Value:
     ]  # fmt: skip
     if part.message is not None:  # body-type-msg
         single += [
-            envelope_value(part.envelope or Envelope()),
+            envelope_value(part.envelope or Envelope(), utf8=utf8),
             body_value(part.message, extended=extended, utf8=utf8),
             part.lines,
         ]

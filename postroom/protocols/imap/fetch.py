@@ -82,8 +82,9 @@ def _items(session: Session, cmd: c.Fetch) -> tuple[FetchItem, ...]:
         items.insert(0, _UID)  # RFC 9051 6.4.9: UID FETCH always answers with UID
     if cmd.changedsince is not None or _MODSEQ in items:
         session.condstore = True  # RFC 7162 3.1: CONDSTORE-enabling
-        if _MODSEQ not in items:
-            items.append(_MODSEQ)  # RFC 7162 3.1.4.1
+    if _MODSEQ not in items and (cmd.changedsince is not None
+                                 or (session.condstore and _FLAGS in items)):
+        items.append(_MODSEQ)  # RFC 7162 3.1.4.1; with FLAGS once CONDSTORE is on
     return tuple(items)
 
 
@@ -188,7 +189,7 @@ def _attr(session: Session, view: SelectedMailbox, name: str, row: MessageRow, r
         return [row.modseq]  # RFC 7162 3.1.4.1
     if name == "ENVELOPE":
         envelope = summary.get("envelope")
-        return envelope_value(envelope if isinstance(envelope, dict) else {})
+        return envelope_value(envelope if isinstance(envelope, dict) else {}, utf8=session.utf8)
     if name in ("BODY", "BODYSTRUCTURE"):
         return body_value(root, extended=name == "BODYSTRUCTURE", utf8=session.utf8)
     if name == "RFC822.HEADER":  # RFC 9051 6.4.5: BODY.PEEK[HEADER]

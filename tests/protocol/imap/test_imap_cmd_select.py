@@ -75,7 +75,7 @@ async def test_qresync_reports_vanished_and_changed(logged_in: Transcript, inbox
     reply = await logged_in.send(
         f"b SELECT INBOX (QRESYNC ({folder.uidvalidity} {folder.highestmodseq} 1:3))")
     assert "* VANISHED (EARLIER) 1\r\n" in reply
-    assert re.search(r"\* 1 FETCH \(UID 2 FLAGS \(\\Seen \\Flagged\) MODSEQ \(\d+\)\)", reply)
+    assert re.search(r"\* 1 FETCH \(UID 2 FLAGS \(\\Flagged \\Seen\) MODSEQ \(\d+\)\)", reply)
     assert "UID 3" not in reply
 
 
