@@ -32,7 +32,7 @@ Two ways to run it:
   a ``postroom`` command (the console script's ``main`` with its own argv, stdin, stdout,
   stderr, environment and exit status); ``wait`` reaps one. Importing the package takes
   seconds; forking after the imports, before any event loop, thread or connection exists,
-  lets ``test_crash`` afford thirty kills and as many ``postroom verify`` runs, and
+  lets ``test_crash`` afford two dozen kills and as many ``postroom verify`` runs, and
   ``test_cli`` run every directory command as its own process.
 """
 

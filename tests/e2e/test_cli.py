@@ -54,7 +54,7 @@ from click.testing import CliRunner
 
 from postroom.app import open_services
 from postroom.cli.main import cli
-from postroom.config import Settings
+from postroom.config import Settings, load_settings
 from postroom.errors import AuthenticationFailed
 from tests.e2e.crash_writer import Zygote
 
@@ -77,8 +77,8 @@ def make_env(data_dir: Path | None = None, **extra: str) -> dict[str, str]:
 
 
 def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, database_url=None, argon2_time_cost=1,
-                    argon2_memory_kib=8)
+    return load_settings(data_dir=data_dir, database_url=None, argon2_time_cost=1,
+                         argon2_memory_kib=8)
 
 
 class Postroom:

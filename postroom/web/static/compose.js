@@ -97,6 +97,8 @@
       .then(function (data) {
         if (!data.ok) { state.textContent = data.message || "The draft could not be saved."; return; }
         $('input[name=draft]', form).value = data.draft;
+        // A reload (or a crash) reopens this draft, not an empty form.
+        window.history.replaceState(null, "", "/mail/compose?draft=" + data.draft);
         fileInput.value = "";
         showAttachments(data.attachments || []);
         var when = new Date(data.saved);

@@ -69,9 +69,11 @@ async def test_bodystructure(mixed: Transcript) -> None:
     reply = await mixed.send("a FETCH 1 (BODYSTRUCTURE BODY)")
     assert ('BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" '
             '15 1 NIL NIL NIL NIL)("application" "octet-stream" ("name" "d.bin") NIL NIL '
-            '"base64" 10 1 NIL ("attachment" ("filename" "d.bin")) NIL NIL)("message" '
-            '"rfc822" NIL NIL NIL "7bit" 52 (NIL "Inner" (("' in reply)
-    assert '"mixed" ("boundary" "b1") NIL NIL NIL)' in reply
+            '"base64" 8 NIL ("attachment" ("filename" "d.bin")) NIL NIL)("message" "rfc822" '
+            'NIL NIL NIL "7bit" 53 (NIL "Inner" ((NIL NIL "inner" "example.com")) ((NIL NIL '
+            '"inner" "example.com")) ((NIL NIL "inner" "example.com")) NIL NIL NIL NIL NIL) '
+            '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL) 4 '
+            'NIL NIL NIL NIL) "mixed" ("boundary" "b1") NIL NIL NIL)' in reply)
     assert 'BODY (("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 15 1)(' in reply
 
 

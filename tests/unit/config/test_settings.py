@@ -55,7 +55,7 @@ def production(tls_files: tuple[Path, Path], **values: object) -> Settings:
     cert, key = tls_files
     base: dict[str, object] = {"environment": "production", "secret_key": SECRET,
                                "tls_cert_file": cert, "tls_key_file": key}
-    return load_settings(**{**base, **values})
+    return load_settings(None, **{**base, **values})
 
 
 def write_toml(tmp_path: Path, text: str) -> Path:
@@ -166,7 +166,7 @@ def test_invalid_values_give_a_readable_config_error(
     values: dict[str, object], fragments: tuple[str, ...]
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings(**values)
+        load_settings(None, **values)
     assert_readable(caught.value, *fragments)
 
 
