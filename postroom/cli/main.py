@@ -13,6 +13,7 @@ from postroom.app import Services, configure_logging, run_server
 from postroom.cli.common import config_option, fail, run, settings_from, with_services
 from postroom.cli.demo import demo
 from postroom.cli.directory import account, alias, domain, org
+from postroom.cli.queue import queue
 from postroom.config import environ_snapshot, settings_reference
 from postroom.store.db import open_database
 from postroom.store.verify import verify as verify_store
@@ -102,6 +103,7 @@ cli.add_command(domain)
 cli.add_command(account)
 cli.add_command(alias)
 cli.add_command(demo)
+cli.add_command(queue)
 
 
 def main() -> None:

@@ -207,7 +207,9 @@ class AuthChecker:
                 result = "pass" if ok else "fail"
             except dkim.DnsTimeoutError:
                 result = "temperror"
-            except Exception:
+            except dkim.ValidationError:  # a body hash or signature that does not match
+                result = "fail"
+            except Exception:  # malformed signature or key record
                 result = "permerror"
             out.append(DkimVerdict(result, _text(checker.domain), _text(checker.selector)))
         return out

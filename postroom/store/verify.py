@@ -5,7 +5,8 @@ Checks, each reported as a ``Problem``:
 - every blob file has a row (an orphan left by a crash between rename and commit: a
   *leftover*, not an inconsistency; ``--fix`` removes orphans older than ``grace`` so a
   delivery in flight is never hit);
-- ``blob.refcount`` equals the number of message rows using the blob (``--fix`` recomputes);
+- ``blob.refcount`` equals the number of message rows and queued outbound messages using
+  the blob (``--fix`` recomputes);
 - per folder, every UID is below ``uidnext`` and every MODSEQ at most ``highestmodseq``;
 - ``account.usage`` equals the sum of its messages' sizes (``--fix`` recomputes);
 - temporary files left in the blob store's ``tmp`` (``--fix`` removes the old ones).
@@ -75,8 +76,13 @@ async def _check_refcounts(db: Database, fix: bool) -> list[Problem]:
         .select_from(s.blob.outerjoin(s.message, s.message.c.blob_id == s.blob.c.id))
         .group_by(s.blob.c.id, s.blob.c.hash, s.blob.c.refcount)
     )
+    # A queued outbound message holds one reference too (store/queue.py).
+    queued = select(s.queue_message.c.blob_id, func.count()).group_by(s.queue_message.c.blob_id)
     async with db.read() as conn:
-        wrong = [r for r in await conn.execute(counts) if r[2] != r[3]]
+        in_queue = {r[0]: int(r[1]) for r in await conn.execute(queued)}
+        rows = [(i, h, stored, used + in_queue.get(i, 0))
+                for i, h, stored, used in await conn.execute(counts)]
+        wrong = [r for r in rows if r[2] != r[3]]
     for blob_id, digest, stored, actual in wrong:
         if fix:
             async with db.write() as conn:

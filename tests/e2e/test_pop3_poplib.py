@@ -108,7 +108,10 @@ async def test_dele_and_drop_removes_nothing(services: Services, ann: int,
         c.close()
 
     await asyncio.to_thread(session)
-    await asyncio.sleep(0.2)  # let the server notice
+    for _ in range(200):  # until the server has noticed the disconnect
+        if not live.server.locks.held(ann):
+            break
+        await asyncio.sleep(0.05)
     assert [r.uid for r in await rows(services, ann)] == [1, 2, 3, 4, 5]
     assert await asyncio.to_thread(lambda: logged_in(live).stat()[0]) == 5  # lock released
 

@@ -8,5 +8,12 @@ Sans-I/O layers, usable without sockets or storage:
 - `dotstuff`: streaming RETR/TOP encoders and the size rule for LIST/STAT.
 - `states`: AUTHORIZATION, TRANSACTION, UPDATE and the commands allowed in each.
 
-The session and server modules build on these; only the server touches sockets.
+On top of them:
+
+- `session`: one connection's state and the dispatcher (allowed commands checked once,
+  errors mapped once); handlers in `authorization` (USER PASS APOP AUTH STLS),
+  `transaction` (STAT LIST RETR TOP DELE NOOP RSET UIDL) and `session_commands`
+  (CAPA QUIT).
+- `maildrop`: INBOX fixed at login, DELE marks, wire sizes, UIDLs, the [IN-USE] lock.
+- `server`: the listeners (110 with STLS, 995 with TLS); the only module with sockets.
 """

@@ -163,13 +163,12 @@ class Maildrop:
             if await self._still_there(row):
                 raise  # storage trouble: [SYS/TEMP]
             raise NotFound("message was removed") from None
-        return data, self._remember(row, data)
+        cached = self.sizes.get(row.blob_hash)
+        return data, cached if cached is not None else self._remember(row, data)
 
     def _remember(self, row: MessageRow, data: bytes) -> int:
-        size = self.sizes.get(row.blob_hash)
-        if size is None:
-            size = wire_size(data)
-            self.sizes.put(row.blob_hash, size)
+        size = wire_size(data)
+        self.sizes.put(row.blob_hash, size)
         return size
 
     async def _still_there(self, row: MessageRow) -> bool:

@@ -12,14 +12,18 @@ Invariants:
 - RETR and TOP bodies are written in chunks of `CHUNK` stored octets with a drain after
   each, so a slow client holds back the session, not the server's memory.
 - The status line of RETR or TOP is written only after the message bytes were read: a
-  storage failure gives `-ERR [SYS/TEMP]` (RFC 3206 4), never a broken multi-line body.
+  storage failure gives `-ERR [SYS/TEMP]` (RFC 3206 4), never a broken multi-line body;
+  and nothing is written after a body but the next command's reply (a failure to set
+  \\Seen after RETR is logged, not answered).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from postroom.errors import PostroomError
 from postroom.protocols.pop3 import replies
 from postroom.protocols.pop3.commands import Dele, List, Noop, Retr, Rset, Stat, Top, Uidl
 from postroom.protocols.pop3.dotstuff import encode_message, encode_top
@@ -27,6 +31,8 @@ from postroom.protocols.pop3.maildrop import Maildrop
 
 if TYPE_CHECKING:
     from postroom.protocols.pop3.session import Session
+
+log = logging.getLogger("postroom.pop3")
 
 CHUNK = 64 * 1024
 
@@ -90,7 +96,12 @@ async def handle_retr(session: Session, command: Retr) -> None:
     data, size = await maildrop.read(command.message)
     session.write(replies.retr_ok(size))
     await _send(session, encode_message(_chunks(data)))
-    await maildrop.mark_seen(command.message)
+    try:
+        await maildrop.mark_seen(command.message)
+    except PostroomError:
+        # The reply is complete: an -ERR now would answer the client's next command.
+        # \Seen stays unset; the message itself was delivered.
+        log.warning("RETR: could not set \\Seen", exc_info=True)
 
 
 async def handle_top(session: Session, command: Top) -> None:

@@ -90,3 +90,15 @@ async def test_message_expunged_elsewhere(services: Services, ann: int,
     await services.mail.delete_messages(ann, rows[0].folder_id, [rows[0].uid])  # e.g. IMAP
     assert await logged_in.send("RETR 1") == "-ERR No such message\r\n"
     assert (await logged_in.send("RETR 2")).startswith("+OK")
+
+
+async def test_failure_to_set_seen_does_not_desynchronise(services: Services,
+                                                          logged_in: Transcript,
+                                                          inbox: list[bytes],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object) -> None:
+        raise TemporaryFailure()
+
+    monkeypatch.setattr(services.mail, "set_flags", broken)
+    out = await logged_in.raw(b"RETR 1\r\nNOOP\r\n")
+    assert out.endswith(b"".join(encode_message([inbox[0]])) + b"+OK\r\n")
