@@ -223,8 +223,14 @@ class Settings(BaseSettings):
                 )
             if self.tls_cert_file is None or self.tls_key_file is None:
                 raise ValueError("production needs tls_cert_file and tls_key_file")
+            if self.plaintext_auth not in (None, PlaintextAuth.NEVER):
+                # DESIGN 5: plaintext login before TLS only on loopback in development.
+                raise ValueError("production refuses plaintext_auth other than `never`")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("tls_cert_file and tls_key_file must be given together")
+        for path in (self.tls_cert_file, self.tls_key_file):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file not found: {path}")
         return self
 
     # --- derived values ---------------------------------------------------------------
@@ -256,9 +262,12 @@ class Settings(BaseSettings):
         if policy is PlaintextAuth.NEVER or not peer_ip:
             return False
         try:
-            return ipaddress.ip_address(peer_ip.split("%")[0]).is_loopback
+            ip = ipaddress.ip_address(peer_ip.split("%")[0])
         except ValueError:
             return False
+        # A v4 client on a dual-stack listener shows up as ::ffff:127.0.0.1.
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        return (mapped or ip).is_loopback
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

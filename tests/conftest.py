@@ -47,6 +47,14 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test itself
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's POSTROOM_* variables must not reach the settings a test builds."""
+    for name in list(os.environ):
+        if name.startswith("POSTROOM_") and name != "POSTROOM_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def db_backend() -> str:
     return "postgresql" if PG_URL else "sqlite"

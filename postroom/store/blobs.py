@@ -12,7 +12,10 @@ Invariants:
 - A hash is *pinned* from the moment its file is in place until the transaction that
   references it has ended; files are only removed when their hash is not pinned, so a
   concurrent writer of the same content never loses its file to a collector in this
-  process.
+  process. Across processes (the CLI beside a server, several nodes), a writer that
+  reuses an existing file refreshes its time and keeps its own copy until its commit,
+  restoring the file if a collector removed it meanwhile; collectors re-check the rows
+  right before they unlink (``mailboxes.collect_orphans``, ``verify``).
 """
 
 from __future__ import annotations
@@ -33,11 +36,18 @@ from postroom.errors import LimitExceeded, TemporaryFailure
 
 @dataclass(frozen=True)
 class BlobFile:
-    """A blob that is durably in place."""
+    """A blob that is durably in place.
+
+    ``spare`` is our own durable copy when the same bytes were already in place under
+    that name: it is kept until the referencing transaction has ended, so that a file
+    removed meanwhile by another process (a collector that saw no row) is put back
+    before the message is acknowledged.
+    """
 
     hash: str
     size: int
     path: Path
+    spare: Path | None = None
 
 
 class BlobWriter:
@@ -139,7 +149,21 @@ class BlobStore:
         try:
             yield blob
         finally:
-            self.release(blob.hash)
+            try:
+                if blob.spare is not None:
+                    await self._settle_spare(blob)
+            finally:
+                self.release(blob.hash)
+
+    async def _settle_spare(self, blob: BlobFile) -> None:
+        """Put the spare in place if the shared file vanished, else drop the spare."""
+        assert blob.spare is not None
+        if blob.path.exists():
+            blob.spare.unlink(missing_ok=True)
+            return
+        _makedirs(blob.path.parent)
+        os.replace(blob.spare, blob.path)
+        await asyncio.to_thread(_fsync_dirs, [blob.path.parent])
 
     def release(self, digest: str) -> None:
         self._pins[digest] -= 1
@@ -180,10 +204,12 @@ class BlobStore:
         final = self.path(digest)
         created = _makedirs(final.parent)
         if final.exists():
-            # The same bytes are already durable under that name: keep that file.
+            # The same bytes are already durable under that name: use that file.
             # Deliberately synchronous (see finish): no await between check and use.
-            tmp_path.unlink()  # noqa: ASYNC240
-            return BlobFile(digest, size, final)
+            # Refresh its time so `verify --fix` never takes a reused file for an old
+            # orphan, and keep our copy as the spare until the commit (see BlobFile).
+            os.utime(final)
+            return BlobFile(digest, size, final, spare=tmp_path)
         os.replace(tmp_path, final)
         await asyncio.to_thread(_fsync_dirs, [final.parent, *(d.parent for d in created)])
         return BlobFile(digest, size, final)

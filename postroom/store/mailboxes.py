@@ -58,6 +58,19 @@ from postroom.store.search import TextField, matching_uids
 Message = bytes | BlobWriter
 
 
+async def collect_orphans(db: Database, blobs: BlobStore, hashes: list[str]) -> int:
+    """Unlink the files of blobs whose rows are gone, re-checking the rows first.
+
+    Another process may have reused the same bytes since our transaction released them;
+    its row then exists again and the file stays.
+    """
+    if not hashes:
+        return 0
+    async with db.read() as conn:
+        still = await messages.existing_hashes(conn, hashes)
+    return blobs.remove_unpinned([h for h in hashes if h not in still])
+
+
 class MailStore:
     """Folders and messages of every account, over one database and one blob store."""
 
@@ -125,7 +138,7 @@ class MailStore:
             # Copy then expunge: the usage stays as it is (nothing is charged or freed).
             await messages.copy(conn, inbox, dest, all_uids)
             gone, modseq, orphans, _ = await messages.expunge(conn, inbox, all_uids)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         self.feed.publish(FoldersChanged(account_id))
         if gone:
             self.feed.publish(MessagesExpunged(account_id, inbox.id, tuple(gone), modseq))
@@ -141,7 +154,7 @@ class MailStore:
             _, _, orphans, freed = await messages.expunge(conn, folder, all_uids)
             await messages.release_quota(conn, account_id, freed)
             await folders.delete_row(conn, folder)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         self.feed.publish(FoldersChanged(account_id))
 
     async def subscribe(self, account_id: int, name: str, subscribed: bool = True) -> None:
@@ -202,7 +215,7 @@ class MailStore:
                     await messages.add_blob_refs(conn, [blob_id], stored)
                 else:
                     orphans = await messages.release_blobs(conn, [blob_id], 0)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         for outcome, folder_id in done:
             if outcome.result is not None and folder_id is not None:
                 self.feed.publish(MessagesAdded(outcome.target.account_id, folder_id,
@@ -243,7 +256,7 @@ class MailStore:
         return self.blobs.writer_for(message)
 
     def _fields_of(self, blob: BlobFile) -> messages.BlobFields:
-        raw = self.blobs.read_sync(blob.hash)
+        raw = (blob.spare or blob.path).read_bytes()
         return blob_fields(raw, blob.hash, self.mime_limits)
 
     def new_writer(self) -> BlobWriter:
@@ -277,7 +290,7 @@ class MailStore:
                 raise NotPermitted("the message is in that folder already")
             result, _ = await messages.copy(conn, source, dest, uids)
             gone, modseq, orphans, _ = await messages.expunge(conn, source, result.source_uids)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         if result.dest_uids:
             self.feed.publish(MessagesAdded(account_id, dest.id, result.dest_uids,
                                             dest.highestmodseq + 1))
@@ -312,7 +325,7 @@ class MailStore:
             doomed = [r.uid for r in candidates if "\\Deleted" in r.flags]
             gone, modseq, orphans, freed = await messages.expunge(conn, folder, doomed)
             await messages.release_quota(conn, account_id, freed)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         if gone:
             self.feed.publish(MessagesExpunged(account_id, folder_id, tuple(gone), modseq))
         return gone
@@ -325,7 +338,7 @@ class MailStore:
             folder = await folders.get_by_id(conn, account_id, folder_id)
             gone, modseq, orphans, freed = await messages.expunge(conn, folder, uids)
             await messages.release_quota(conn, account_id, freed)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         if gone:
             self.feed.publish(MessagesExpunged(account_id, folder_id, tuple(gone), modseq))
         return gone

@@ -226,6 +226,14 @@ async def release_blobs(
     return orphans
 
 
+async def existing_hashes(conn: AsyncConnection, hashes: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(hashes), 500):
+        rows = await conn.execute(select(s.blob.c.hash).where(s.blob.c.hash.in_(hashes[i:i + 500])))
+        found.update(r[0] for r in rows)
+    return found
+
+
 async def insert_message(
     conn: AsyncConnection,
     folder: FolderInfo,

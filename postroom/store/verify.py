@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from postroom.store import schema as s
 from postroom.store.blobs import BlobStore
 from postroom.store.db import Database
+from postroom.store.messages import existing_hashes
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,27 @@ async def _check_blobs(db: Database, blobs: BlobStore, fix: bool, grace: float) 
         if digest in rows:
             continue
         old = now - blobs.path(digest).stat().st_mtime > grace
-        fixed = fix and old and blobs.remove_unpinned([digest]) == 1
+        fixed = fix and old and await _remove_if_still_orphan(db, blobs, digest, grace)
         note = "" if old else " (recent: left alone, may be a delivery in flight)"
         out.append(Problem("orphan-blob", f"file {digest} has no row{note}", fixed,
                            leftover=True))
     return out
+
+
+async def _remove_if_still_orphan(db: Database, blobs: BlobStore, digest: str,
+                                  grace: float) -> bool:
+    """Re-check right before unlinking: a writer may have reused the file meanwhile
+    (it refreshes the file's time, then commits a row)."""
+    async with db.read() as conn:
+        if await existing_hashes(conn, [digest]):
+            return False
+    path = blobs.path(digest)
+    try:
+        if time.time() - path.stat().st_mtime <= grace:
+            return False
+    except FileNotFoundError:
+        return False
+    return blobs.remove_unpinned([digest]) == 1
 
 
 async def _check_refcounts(db: Database, fix: bool) -> list[Problem]:

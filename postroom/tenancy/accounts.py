@@ -23,6 +23,7 @@ from postroom.mail.addresses import canonical_address, split_address
 from postroom.store import directory
 from postroom.store.blobs import BlobStore
 from postroom.store.db import Database
+from postroom.store.mailboxes import collect_orphans
 from postroom.store.records import Account, AccountStatus, Organisation, Role
 from postroom.tenancy.passwords import Passwords, check_password_rules
 
@@ -124,7 +125,7 @@ class Accounts:
         async with self.db.write() as conn:
             account = await directory.get_account(conn, address=canonical_address(address))
             orphans = await directory.delete_account(conn, account.id)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
 
     async def send_as_addresses(self, account: Account) -> list[str]:
         """The addresses the account may send as: its own and the aliases that reach it."""

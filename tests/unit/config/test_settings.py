@@ -229,9 +229,6 @@ def test_production_refuses_missing_tls_files(
     assert_readable(caught.value, "tls_cert_file", "tls_key_file")
 
 
-@pytest.mark.xfail(strict=True, reason="config.py checks only that the TLS settings are given: "
-                   "check-config says 'settings OK', serve fails later with 'No such file or "
-                   "directory' naming no file (reported)")
 def test_production_refuses_tls_files_that_do_not_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         production((tmp_path / "no-cert.pem", tmp_path / "no-key.pem"))
@@ -260,8 +257,6 @@ def test_plaintext_allowed_on_loopback_in_development(peer: str | None, allowed:
     assert load_settings().plaintext_allowed(peer, tls=False) is allowed
 
 
-@pytest.mark.xfail(strict=True, reason="ipaddress in Python 3.11 does not count an IPv4-mapped "
-                   "loopback as loopback; a dual-stack listener sees v4 clients so (reported)")
 def test_plaintext_allowed_for_ipv4_mapped_loopback() -> None:
     assert load_settings().plaintext_allowed("::ffff:127.0.0.1", tls=False)
 
@@ -276,6 +271,13 @@ def test_production_refuses_plaintext_even_on_loopback(tls_files: tuple[Path, Pa
     assert not s.plaintext_allowed("127.0.0.1", tls=False)
     assert not s.plaintext_allowed("::1", tls=False)
     assert s.plaintext_allowed("127.0.0.1", tls=True)
+
+
+@pytest.mark.parametrize("policy", ["loopback", "always"])
+def test_production_refuses_an_explicit_plaintext_policy(tls_files: tuple[Path, Path],
+                                                         policy: str) -> None:
+    with pytest.raises(ConfigError, match="plaintext_auth"):
+        production(tls_files, plaintext_auth=policy)
 
 
 def test_explicit_plaintext_policies() -> None:
