@@ -31,15 +31,17 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 PASSWORD = "correct horse battery"
 DOMAIN = "bench.example"
@@ -250,6 +252,8 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> 
 class Client:
     """A minimal IMAP client on raw sockets: enough to send commands and read replies."""
 
+    timings: ClassVar[dict[str, list[float]]] = {}  # verb -> latencies, all clients
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.counter = 0
@@ -265,11 +269,16 @@ class Client:
     async def command(self, text: bytes, literal: bytes | None = None) -> bytes:
         self.counter += 1
         tag = b"c%d" % self.counter
+        started = time.perf_counter()
         if literal is None:
             self.writer.write(tag + b" " + text + b"\r\n")
         else:
             self.writer.write(tag + b" " + text + b" {%d+}\r\n" % len(literal) + literal + b"\r\n")
-        return await self.until(tag)
+        reply = await self.until(tag)
+        words = text.decode().split()
+        verb = " ".join(words[:2] if words[0] == "UID" else words[:1])
+        self.timings.setdefault(verb, []).append(time.perf_counter() - started)
+        return reply
 
     async def until(self, tag: bytes) -> bytes:
         while True:
@@ -361,7 +370,7 @@ async def run_idle(server: Server, connections: int, users: int) -> int:
 
 
 async def bench(args: argparse.Namespace) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     root = Path(tempfile.mkdtemp(prefix="imap-bench-"))
     os.chmod(root, 0o755)
@@ -377,7 +386,11 @@ async def bench(args: argparse.Namespace) -> None:
                 start_dovecot(conf)
             try:
                 await run_mix(server, 2, 1)  # warm up caches and processes
+                Client.timings.clear()
                 elapsed, commands = await run_mix(server, args.clients, args.rounds)
+                print(f"{name:9s} median latency per command under load: " + ", ".join(
+                    f"{verb} {statistics.median(t) * 1000:.0f} ms"
+                    for verb, t in Client.timings.items()), flush=True)
                 rss = await run_idle(server, args.idle, args.users) if args.idle else 0
                 results[name] = (commands / elapsed, elapsed, rss)
                 print(f"{name:9s} mix: {commands} commands in {elapsed:.2f} s = "

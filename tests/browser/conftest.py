@@ -111,8 +111,8 @@ async def web_browser(services: Services) -> AsyncIterator[Browser]:
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
-    """docs/screenshots when POSTROOM_SCREENSHOTS=1, else a temporary folder."""
-    if os.environ.get("POSTROOM_SCREENSHOTS") == "1":
+    """docs/screenshots when UPDATE_SCREENSHOTS=1, else a temporary folder."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         return SCREENSHOTS
     return tmp_path

@@ -120,6 +120,8 @@ async def test_reply_is_sent_and_arrives(web_browser: Browser) -> None:
     await env.sign_in()
     page = env.page
     await page.get_by_role("link", name=re.compile("Lunch\\?")).click()
+    await page.wait_for_url("**/mail/m/**")
+    await page.wait_for_function("document.readyState === 'complete'")
     await page.keyboard.press("r")  # the reply shortcut
     await page.wait_for_url(re.compile(r"/mail/compose\?reply="))
     assert await page.get_by_label("Subject").input_value() == "Re: Lunch?"

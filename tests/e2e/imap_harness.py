@@ -50,8 +50,8 @@ class ImapNode:
         return ctx
 
 
-@pytest.fixture
-async def imap_node(tmp_path: Path) -> AsyncIterator[ImapNode]:
+@pytest.fixture(name="imap_node")
+async def imap_node_fixture(tmp_path: Path) -> AsyncIterator[ImapNode]:
     if PG_URL:
         await reset_postgres(PG_URL)
     services = await open_services(test_settings(tmp_path, imap_port=0, imaps_port=0))

@@ -1,9 +1,10 @@
 """``postroom serve`` as a separate process for SMTP tests that kill it or measure it.
 
 `ServerProcess` writes a settings file (free ports, its own data dir, a static DNS file
-so nothing leaves the machine), starts the installed console script, waits until the
-SMTP port greets, and can be killed with SIGKILL or stopped with SIGTERM. `populate`
-makes the test organisation and accounts through the store API first.
+so nothing leaves the machine), starts ``postroom serve`` (forked from a zygote that
+imported the package once, `crash_writer.Zygote`, because an interpreter start costs
+seconds), waits until the SMTP port greets, and can be killed with SIGKILL or stopped
+with SIGTERM. `populate` makes the test organisation and account first.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from postroom.app import open_services
 from postroom.config import Settings
 from tests.conftest import PG_URL, reset_postgres, test_settings
+from tests.e2e.crash_writer import Zygote
 from tests.e2e.smtp_peer import free_port
 from tests.factories import make_account, make_org
 
@@ -29,8 +29,9 @@ class ServerProcess:
     data_dir: Path
     database_url: str | None = PG_URL
     ports: dict[str, int] = field(default_factory=dict)
-    proc: subprocess.Popen[bytes] | None = None
+    pid: int | None = None
     log_path: Path | None = None
+    zygote: Zygote | None = None
 
     def __post_init__(self) -> None:
         self.ports = {name: free_port() for name in
@@ -56,16 +57,16 @@ class ServerProcess:
         return self.ports["smtp_port"]
 
     def start(self, timeout: float = 60.0) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+        if self.zygote is None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+            self.zygote = Zygote(env)
         self.log_path = self.data_dir / f"serve-{time.monotonic_ns()}.log"
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from postroom.cli.main import main; main()",
-                 "serve", "--config", str(self.config), "--log-level", "WARNING"],
-                stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.pid = self.zygote.fork("cli", out=self.log_path, err=self.log_path,
+                                    args=["serve", "--config", str(self.config),
+                                          "--log-level", "WARNING"])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if not Path(f"/proc/{self.pid}").exists() or _zombie(self.pid):
                 raise RuntimeError(f"serve exited: {self.log_path.read_text()[-2000:]}")
             try:
                 import socket
@@ -78,25 +79,41 @@ class ServerProcess:
         raise RuntimeError("serve did not start")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        self._end(signal.SIGKILL)
 
     def stop(self) -> int:
-        if self.proc is None:
+        return self._end(signal.SIGTERM)
+
+    def _end(self, sig: signal.Signals) -> int:
+        if self.pid is None or self.zygote is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            return self.proc.wait(30)
-        return self.proc.returncode
+        pid, self.pid = self.pid, None
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+        return self.zygote.wait(pid)
+
+    def close(self) -> None:
+        self.kill()
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
 
     def memory(self, field_name: str = "VmHWM") -> int:
         """A /proc/<pid>/status size in bytes (VmHWM: peak resident, VmRSS: now)."""
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        assert self.pid is not None
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith(field_name + ":"):
                 return int(line.split()[1]) * 1024
         raise KeyError(field_name)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
 
 
 async def populate(server: ServerProcess) -> None:

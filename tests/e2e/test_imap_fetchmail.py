@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.imap_harness import ImapNode, imap_node, require_binary  # noqa: F401
+from tests.e2e.imap_harness import ImapNode, imap_node_fixture, require_binary  # noqa: F401
 from tests.factories import make_message
 
 MDA = """\

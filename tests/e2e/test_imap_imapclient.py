@@ -10,7 +10,7 @@ import time
 from imapclient import IMAPClient
 
 from postroom.store.records import Target
-from tests.e2e.imap_harness import ImapNode, imap_node  # noqa: F401 - fixture
+from tests.e2e.imap_harness import ImapNode, imap_node_fixture  # noqa: F401 - fixture
 from tests.factories import make_message
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from postroom.protocols.imap import utf7
-from tests.e2e.imap_harness import ImapNode, imap_node  # noqa: F401 - fixture
+from tests.e2e.imap_harness import ImapNode, imap_node_fixture  # noqa: F401 - fixture
 from tests.factories import make_message
 from tests.protocol.imap.test_imap_cmd_search import CASES, MESSAGES, build
 
@@ -139,7 +139,7 @@ async def test_store_copy_move_expunge(imap_node: ImapNode) -> None:
         client.logout()
         return stored, copied, moved, expunged, uids
 
-    stored, copied, moved, expunged, uids = await asyncio.to_thread(run)
+    stored, _, _, expunged, uids = await asyncio.to_thread(run)
     assert stored == [b"1 (FLAGS (\\Flagged))", b"2 (FLAGS (\\Flagged))"]
     assert expunged == [b"3", b"1"]  # imaplib keeps MOVE's EXPUNGE too
     assert uids == [b"2 4 5"]
@@ -183,7 +183,7 @@ async def test_new_mail_reported(imap_node: ImapNode, command: str) -> None:
     await imap_node.services.mail.append(imap_node.account_id, "INBOX", make_message("New"))
 
     def poll() -> list[object]:
-        typ, data = client._simple_command(command)
+        typ, _ = client._simple_command(command)
         assert typ == "OK"
         exists = client.response("EXISTS")[1]
         client.logout()

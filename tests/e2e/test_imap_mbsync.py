@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from postroom.protocols.imap import utf7
-from tests.e2e.imap_harness import ImapNode, imap_node, require_binary  # noqa: F401
+from tests.e2e.imap_harness import ImapNode, imap_node_fixture, require_binary  # noqa: F401
 from tests.factories import make_message
 
 

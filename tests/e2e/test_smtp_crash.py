@@ -99,7 +99,7 @@ async def test_sigkill_never_loses_an_acknowledged_message(tmp_path: Path) -> No
             delay = 0.0 if kill % 6 == 5 else rng.uniform(0.2, 1.5)
             await _round(server, acked, delay)
     finally:
-        server.kill()
+        server.close()
     found = await _tokens(server)
     assert acked, f"no message was acknowledged (seed {seed})"
     missing = [t for t in acked if found[t] != 1]

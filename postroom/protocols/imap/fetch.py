@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from postroom.errors import Invalid
+from postroom.mail.headers import read_header_block
 from postroom.mail.mime import Part
-from postroom.store.imapquery import summary_members
+from postroom.store.imapquery import read_messages, summary_members
 from postroom.store.records import MessageRow
 
 from . import commands as c
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["handle_fetch"]
 
 _BATCH = 200
-_STRUCTURE_ATTRS = frozenset({"BODY", "BODYSTRUCTURE", "RFC822.HEADER", "RFC822.TEXT"})
+_STRUCTURE_ATTRS = frozenset({"BODY", "BODYSTRUCTURE"})
 _RAW_ATTRS = frozenset({"RFC822", "RFC822.HEADER", "RFC822.TEXT"})
 _SEEN_ATTRS = frozenset({"RFC822", "RFC822.TEXT"})  # RFC 9051 6.4.5: these set \Seen
 _UID = FetchAttr("UID")
@@ -70,8 +71,8 @@ class _Plan:
                 sets_seen = sets_seen or item.name in _SEEN_ATTRS
                 continue
             raw = True
-            if item.part or isinstance(item, BinarySize) or item.text:
-                members.add("structure")  # offsets of the parts
+            if item.part or isinstance(item, BinarySize) or item.text == "MIME":
+                members.add("structure")  # offsets of the parts; the top level is cheap
             sets_seen = sets_seen or (isinstance(item, BodySection) and not item.peek)
         return cls(items, tuple(sorted(members)), raw, sets_seen and not readonly)
 
@@ -128,11 +129,11 @@ async def _fetch_batch(session: Session, view: SelectedMailbox, plan: _Plan,
         summaries = await summary_members(mail, account_id, view.folder_id,
                                           [row.uid for row in rows], plan.members)
     told: list[MessageRow] = []
-    for row in rows:
+    rows = [row for row in rows if view.seq_of(row.uid) is not None and row.uid not in view.gone]
+    raws = await read_messages(mail, rows) if plan.raw else [b""] * len(rows)
+    for row, raw in zip(rows, raws, strict=True):
         seq = view.seq_of(row.uid)
-        if seq is None or row.uid in view.gone:
-            continue
-        raw = await mail.read_message(row) if plan.raw else b""
+        assert seq is not None
         items = _values(session, view, plan, row, raw, summaries.get(row.uid, {}))
         if row.uid in seen_now and _FLAGS not in plan.items:
             items.append(("FLAGS", r.flag_list(_flags(session, view, row))))
@@ -165,7 +166,8 @@ def _values(session: Session, view: SelectedMailbox, plan: _Plan, row: MessageRo
             raw: bytes, summary: dict[str, object]) -> list[tuple[str, r.Value]]:
     out: list[tuple[str, r.Value]] = []
     data = summary.get("structure")
-    root = structure_of(data) if isinstance(data, dict) else _whole(raw)
+    budget = session.env.mail.mime_limits.max_header_bytes
+    root = structure_of(data) if isinstance(data, dict) else _whole(raw, budget)
     for item in plan.items:
         label = r.fetch_label(item)
         if isinstance(item, FetchAttr):
@@ -214,6 +216,9 @@ def _section(item: BodySection | BinarySize, raw: bytes, root: Part) -> r.Value:
     return partial(section_bytes(raw, root, item), item)
 
 
-def _whole(raw: bytes) -> Part:
-    """A stand-in tree when only BODY[] is asked for (no offsets are used then)."""
-    return Part("", "text", "plain", (), 0, 0, len(raw), 0)
+def _whole(raw: bytes, budget: int) -> Part:
+    """The top level only, for sections that need no part offsets (BODY[], HEADER, TEXT,
+    HEADER.FIELDS): the header ends where the MIME parser ends it (``read_header_block``
+    with its byte budget), so these sections equal what the full tree would give."""
+    block = read_header_block(raw, 0, len(raw), budget)
+    return Part("", "text", "plain", (), 0, block.body_start, len(raw), 0)

@@ -196,6 +196,16 @@
     fileList = $("#file-list");
     $("#format-switch").hidden = false;
     setRich($("#format-toggle").dataset.rich === "true", true);
+    if (rich() && $('input[name=reply_ref]', form).value) {
+      // A reply: the caret goes above the quote.
+      editor.focus();
+      var range = document.createRange();
+      range.setStart(editor, 0);
+      range.collapse(true);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
     $("#format-toggle").addEventListener("click", function () { setRich(!rich()); changed(); });
 
     $all("#editor-bar [data-command]").forEach(function (button) {

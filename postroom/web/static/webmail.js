@@ -294,7 +294,25 @@
     });
   }
 
+  function setupAutoMove() {
+    document.addEventListener("change", function (ev) {
+      var select = ev.target;
+      if (!select.matches || !select.matches("select[data-auto-move]") || !select.value) { return; }
+      var form = select.form;
+      if (form.id === "list-form" && !selectedRefs().length) {
+        announce("Select one or more messages first.");
+        select.value = "";
+        return;
+      }
+      var button = form.querySelector('button[name=action][value=move]');
+      form.requestSubmit(button);
+    });
+  }
+
+  document.documentElement.classList.add("js");
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupAutoMove();
     localiseTimes(document);
     setupChrome();
     setupList();

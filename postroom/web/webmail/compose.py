@@ -165,9 +165,11 @@ def build(webmail: Webmail) -> APIRouter:
         draft, keep, reply_ref, draft_uid = await prefill(user, q, own)
         signature = await webmail.userdata.signature(user.id)
         fmt = await webmail.userdata.setting(user.id, SettingName.COMPOSE_FORMAT, "html")
+        starting_html = drafting.editor_html(draft, signature if not draft_uid else "")
         if signature and not draft_uid:
             draft.text = _with_signature(draft.text, signature, top=bool(reply_ref))
-        editor_html = draft.html if draft.html is not None else drafting.text_to_html(draft.text)
+        editor_html = draft.html if draft.html is not None else (
+            starting_html if draft.quote_head else drafting.text_to_html(draft.text))
         return await webmail.page(request, user, "webmail/compose.html", {
             "draft": draft, "identities": own, "keep": await carried(user, keep),
             "draft_uid": draft_uid or "", "reply_ref": reply_ref,

@@ -62,6 +62,9 @@ class Draft:
     in_reply_to: str = ""
     references: str = ""
     attachments: list[NewAttachment] = field(default_factory=list)
+    # A reply's quoted part, for the rich editor: the "On ... wrote:" line and the text.
+    quote_head: str = ""
+    quote_body: str = ""
 
 
 def format_person(name: str, address: str) -> str:
@@ -232,10 +235,26 @@ def reply_prefill(headers: dict[str, Any], text: str, *, own: list[str], reply_a
     refs = [str(r) for r in (h.get("references") or [])]
     if message_id:
         refs.append(message_id)
-    body = f"\n\n{attribution(h, date_text)}\n{quote_text(text)}\n"
+    head = attribution(h, date_text)
+    body = f"\n\n{head}\n{quote_text(text)}\n"
     return Draft(sender=sender, to=format_people(to), cc=format_people(cc),
                  subject=reply_subject(str(h.get("subject") or "")), text=body,
-                 in_reply_to=message_id, references=" ".join(refs[-20:]))
+                 in_reply_to=message_id, references=" ".join(refs[-20:]),
+                 quote_head=head, quote_body=text.rstrip("\n"))
+
+
+def editor_html(draft: Draft, signature: str) -> str:
+    """The rich editor's starting content: an empty line, signature, then the quote."""
+    if draft.html is not None:
+        return draft.html
+    if not draft.quote_head:
+        return text_to_html(draft.text)
+    parts = ["<p><br></p>"]
+    if signature:
+        parts.append("<p>-- <br>" + text_to_html(signature.strip("\n")) + "</p>")
+    parts.append(f"<p>{html_lib.escape(draft.quote_head)}</p>")
+    parts.append(f"<blockquote>{text_to_html(draft.quote_body)}</blockquote>")
+    return "".join(parts)
 
 
 def forward_prefill(headers: dict[str, Any], text: str, *, own: list[str],

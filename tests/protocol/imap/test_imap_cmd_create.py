@@ -18,7 +18,8 @@ async def test_trailing_delimiter(logged_in: Transcript, services: Services, ann
 
 
 async def test_existing(logged_in: Transcript) -> None:
-    assert await logged_in.send("a CREATE Sent") == "a NO [ALREADYEXISTS] Mailbox already exists\r\n"
+    reply = await logged_in.send("a CREATE Sent")
+    assert reply == "a NO [ALREADYEXISTS] Mailbox already exists\r\n"
     assert (await logged_in.send("b CREATE inbox")).startswith("b NO [ALREADYEXISTS]")
 
 

@@ -8,7 +8,8 @@ from tests.protocol.imap.transcript import Transcript
 
 async def test_expunge(selected: Transcript, services: Services, ann: int) -> None:
     await selected.send("a STORE 1,3 +FLAGS.SILENT (\\Deleted)")
-    assert await selected.send("b EXPUNGE") == "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\nb OK EXPUNGE completed\r\n"
+    assert await selected.send("b EXPUNGE") == (
+        "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\nb OK EXPUNGE completed\r\n")
     assert await selected.send("c FETCH 1 UID") == "* 1 FETCH (UID 2)\r\nc OK FETCH completed\r\n"
     assert (await services.mail.folder_status(ann, "INBOX")).messages == 1
 

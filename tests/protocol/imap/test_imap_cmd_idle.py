@@ -12,7 +12,7 @@ async def test_idle_pushes_delivery(selected: Transcript, services: Services, an
     from postroom.store.records import Target
 
     await services.mail.deliver(make_message("Pushed"), [Target(ann)])
-    seen = await selected.wait_output(r"\* 4 EXISTS", timeout=1.0)
+    seen = await selected.wait_output(r"\* 4 EXISTS", within=1.0)
     assert "* 1 RECENT" in seen
     assert await selected.send("DONE") == "a OK IDLE terminated\r\n"
 

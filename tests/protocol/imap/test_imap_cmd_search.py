@@ -120,7 +120,8 @@ async def test_imap4rev2_answers_with_esearch(box: Transcript) -> None:
     await box.send("a UNSELECT")
     await box.send("b ENABLE IMAP4rev2")
     await box.select()
-    assert await box.send("c SEARCH SEEN") == '* ESEARCH (TAG "c") ALL 1\r\nc OK SEARCH completed\r\n'
+    reply = await box.send("c SEARCH SEEN")
+    assert reply == '* ESEARCH (TAG "c") ALL 1\r\nc OK SEARCH completed\r\n'
 
 
 async def test_recent_for_new_arrivals(box: Transcript, services: Services, ann: int) -> None:

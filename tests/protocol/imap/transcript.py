@@ -70,17 +70,17 @@ class Transcript:
         assert "S1 OK" in reply, reply
         return reply
 
-    async def wait_output(self, pattern: str, timeout: float = 2.0) -> str:
+    async def wait_output(self, pattern: str, within: float = 2.0) -> str:
         """Wait for unsolicited output (IDLE) matching ``pattern``; return all of it."""
         seen = ""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while loop.time() < deadline:
             seen += self.out.take().decode("utf-8", "replace")
             if re.search(pattern, seen):
                 return seen
             await asyncio.sleep(0.01)
-        raise AssertionError(f"no {pattern!r} within {timeout}s; got {seen!r}")
+        raise AssertionError(f"no {pattern!r} within {within}s; got {seen!r}")
 
     def tls_done(self) -> None:
         assert self.session.tls_pending
