@@ -14,6 +14,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from postroom.errors import AuthenticationFailed, Invalid, Throttled
 from postroom.mail.addresses import canonical_address
 from postroom.store import directory
@@ -48,46 +50,56 @@ class Authenticator:
 
     async def delay_for(self, ip: str | None, address: str | None = None) -> float:
         """Seconds the caller should wait before checking a password (Throttled if blocked)."""
+        async with self.db.read() as conn:
+            throttles = await self._throttles(conn, ip, address)
+        return self._delay(throttles)
+
+    async def _throttles(self, conn: AsyncConnection, ip: str | None,
+                         address: str | None) -> dict[str, Throttle]:
+        found = {}
+        for key in _keys(ip, address):
+            t = await directory.get_throttle(conn, key)
+            if t is not None:
+                found[key] = t
+        return found
+
+    def _delay(self, throttles: dict[str, Throttle]) -> float:
         now = datetime.now(UTC)
         worst = 0.0
-        async with self.db.read() as conn:
-            for key in _keys(ip, address):
-                t = await directory.get_throttle(conn, key)
-                if t is None or now - t.last_failure > self.policy.forget_after:
-                    continue
-                if t.blocked_until is not None and t.blocked_until > now:
-                    raise Throttled()
-                worst = max(worst, self.policy.delay(t.failures))
+        for t in throttles.values():
+            if now - t.last_failure > self.policy.forget_after:
+                continue
+            if t.blocked_until is not None and t.blocked_until > now:
+                raise Throttled()
+            worst = max(worst, self.policy.delay(t.failures))
         return worst
 
     async def login(self, address: str, password: str, *, ip: str | None = None) -> Account:
         """The account for these credentials, or AuthenticationFailed / Throttled.
 
-        Sleeps the throttle delay first, so every front end slows guessing alike.
+        Sleeps the throttle delay first, so every front end slows guessing alike. One
+        read transaction looks up the throttles and the account; a success writes only
+        when there is a failure count to clear.
         """
-        await asyncio.sleep(await self.delay_for(ip, address))
-        account = await self._check(address, password)
+        try:
+            canonical: str | None = canonical_address(address)
+        except Invalid:
+            canonical = None
+        async with self.db.read() as conn:
+            throttles = await self._throttles(conn, ip, address)
+            account = None if canonical is None else await directory.find_account(conn, canonical)
+        await asyncio.sleep(self._delay(throttles))
         if account is None:
+            ok = await self.passwords.verify_dummy(password)
+        else:
+            ok = await self.passwords.verify(account.password_hash, password)
+        if not ok or account is None or account.status is not AccountStatus.ACTIVE:
             await self._record_failure(ip, address)
             raise AuthenticationFailed()
-        async with self.db.write() as conn:
-            await directory.clear_throttle(conn, f"acct:{account.address}")
-        return account
-
-    async def _check(self, address: str, password: str) -> Account | None:
-        try:
-            canonical = canonical_address(address)
-        except Invalid:
-            await self.passwords.verify_dummy(password)
-            return None
-        async with self.db.read() as conn:
-            account = await directory.find_account(conn, canonical)
-        if account is None:
-            await self.passwords.verify_dummy(password)
-            return None
-        ok = await self.passwords.verify(account.password_hash, password)
-        if not ok or account.status is not AccountStatus.ACTIVE:
-            return None
+        key = f"acct:{account.address}"
+        if key in throttles:
+            async with self.db.write() as conn:
+                await directory.clear_throttle(conn, key)
         return account
 
     async def operator_login(self, login: str, password: str, *,
