@@ -191,6 +191,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 def postfix_config(root: Path) -> tuple[Path, int, Path]:
     conf = root / "postfix"
     conf.mkdir()
+    (root / "spool").mkdir()
+    (root / "data").mkdir()
+    shutil.chown(root / "data", "postfix")
     port = free_port()
     vmail = root / "vmail"
     vmail.mkdir()
@@ -217,6 +220,7 @@ smtpd_client_connection_count_limit = 100
 smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 maillog_file = {root}/postfix.log
+maillog_file_prefixes = {root}
 default_process_limit = 100
 """)
     (conf / "master.cf").write_text(MASTER_CF.format(port=f"{HOST}:{port}"))
