@@ -134,11 +134,12 @@ asyncio.run(main())
 
 
 def start_postroom(config: Path, profile: Path | None) -> subprocess.Popen[bytes]:
-    argv = [sys.executable]
-    if profile is not None:
-        argv += ["-m", "cProfile", "-o", str(profile)]
-    argv += ["-c", "from postroom.cli.main import main; main()", "serve", "--config",
-             str(config), "--log-level", "WARNING"]
+    argv = [sys.executable, "-c", "from postroom.cli.main import main; main()"]
+    if profile is not None:  # cProfile runs a script, not -c
+        script = profile.with_suffix(".py")
+        script.write_text("from postroom.cli.main import main\nmain()\n")
+        argv = [sys.executable, "-m", "cProfile", "-o", str(profile), str(script)]
+    argv += ["serve", "--config", str(config), "--log-level", "WARNING"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
     return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

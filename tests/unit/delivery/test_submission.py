@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from postroom.delivery.errors import SenderNotOwned, SendingSuspended
 from postroom.errors import Invalid, NotFound
+from postroom.store import schema as s
 from postroom.store.queue import RecipientStatus
 from tests.factories import make_message
 from tests.protocol.smtp.transcript import SmtpWorld
+
+
+async def set_limits(world: SmtpWorld, *, messages: int, new_recipients: int) -> None:
+    """The organisation's sending limits (no tenancy setter yet: set on the row)."""
+    org = await world.services.tenancy.organisations.get("Example College")
+    async with world.services.db.write() as conn:
+        await conn.execute(update(s.organisation).where(s.organisation.c.id == org.id).values(
+            max_messages_per_day=messages, max_new_recipients_per_day=new_recipients))
 
 
 def letter(sender: str = "ann@example.org", to: str = "bob@example.org") -> bytes:
@@ -74,13 +84,7 @@ async def test_full_local_mailbox_is_retried_by_the_queue(world: SmtpWorld) -> N
 
 
 async def test_sending_limit_holds_the_account(world: SmtpWorld) -> None:
-    org = await world.services.tenancy.organisations.get("Example College")
-    from postroom.store import schema as s
-    from sqlalchemy import update
-
-    async with world.services.db.write() as conn:
-        await conn.execute(update(s.organisation).where(s.organisation.c.id == org.id)
-                           .values(max_messages_per_day=2, max_new_recipients_per_day=100))
+    await set_limits(world, messages=2, new_recipients=100)
     submit = world.delivery.submitter.submit
     for i in range(2):
         result = await submit(world.ann, "ann@example.org", [f"r{i}@remote.test"], letter())
@@ -102,13 +106,7 @@ async def test_sending_limit_holds_the_account(world: SmtpWorld) -> None:
 
 
 async def test_new_recipient_limit(world: SmtpWorld) -> None:
-    org = await world.services.tenancy.organisations.get("Example College")
-    from postroom.store import schema as s
-    from sqlalchemy import update
-
-    async with world.services.db.write() as conn:
-        await conn.execute(update(s.organisation).where(s.organisation.c.id == org.id)
-                           .values(max_new_recipients_per_day=3))
+    await set_limits(world, messages=1000, new_recipients=3)
     submit = world.delivery.submitter.submit
     first = await submit(world.ann, "ann@example.org", ["a@r.test", "b@r.test"], letter())
     again = await submit(world.ann, "ann@example.org", ["a@r.test", "b@r.test"], letter())
