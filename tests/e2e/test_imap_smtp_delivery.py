@@ -17,15 +17,11 @@ from tests.factories import make_message
 async def test_idle_sees_smtp_delivery(imap_node: ImapNode) -> None:
     from postroom.protocols.smtp import server as smtp_server
 
-    settings = imap_node.services.settings
-    object.__setattr__(settings, "smtp_port", 0)
-    object.__setattr__(settings, "submission_port", 0)
-    object.__setattr__(settings, "submissions_port", 0)
     smtp = await smtp_server.start(server_context(imap_node.services))
     try:
         mx_port = smtp[0].port
-        client = IMAPClient(imap_node.host, port=imap_node.tls_port, ssl=True,
-                            ssl_context=imap_node.client_tls())
+        client = await asyncio.to_thread(IMAPClient, imap_node.host, port=imap_node.tls_port,
+                                         ssl=True, ssl_context=imap_node.client_tls())
         await asyncio.to_thread(client.login, imap_node.address, imap_node.password)
         await asyncio.to_thread(client.select_folder, "INBOX")
         await asyncio.to_thread(client.idle)
