@@ -126,6 +126,7 @@ def _settings_env(data_dir: Path, port: int) -> dict[str, str]:
 async def populate_postroom(data_dir: Path, users: int, messages: list[bytes]) -> None:
     from postroom.app import open_services
     from postroom.config import load_settings
+    from postroom.store.records import Target
 
     os.environ.update(_settings_env(data_dir, 0))
     services = await open_services(load_settings())
@@ -134,11 +135,12 @@ async def populate_postroom(data_dir: Path, users: int, messages: list[bytes]) -
         await tenancy.organisations.create("Bench", mailboxes=users + 10,
                                            storage=1 << 40, smtp_access=True)
         await tenancy.organisations.add_domain("Bench", DOMAIN)
-        for u in range(users):
-            account = await tenancy.accounts.add(f"user{u}@{DOMAIN}", PASSWORD, quota=1 << 34)
-            for i, raw in enumerate(messages):
-                await services.mail.append(account.id, "INBOX", raw,
-                                           ["\\Seen"] if i % 2 else [])
+        ids = [(await tenancy.accounts.add(f"user{u}@{DOMAIN}", PASSWORD, quota=1 << 34)).id
+               for u in range(users)]
+        for i, raw in enumerate(messages):  # one blob, one transaction for all users
+            flags = frozenset({"\\Seen"} if i % 2 else ())
+            await services.mail.deliver(raw, [Target(a, "INBOX", flags) for a in ids],
+                                        internal_date=datetime(2026, 1, 1, tzinfo=UTC))
     finally:
         await services.close()
 

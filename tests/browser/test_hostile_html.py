@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -138,38 +137,65 @@ async def listener() -> AsyncIterator[Listener]:
         found.server.close()
 
 
+class PageServer:
+    """Serves the page under test from a real loopback address (Chromium's local-network
+    rules treat intercepted responses as public and would block the payloads' requests
+    themselves, hiding a leak)."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self.headers: dict[str, str] = {}
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readline()
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass
+        if b" /parent " in request:
+            body = (b"<!doctype html><iframe sandbox='allow-popups "
+                    b"allow-popups-to-escape-sandbox' src='/frame'></iframe>")
+            headers: dict[str, str] = {}
+        else:
+            body, headers = self.html.encode(), self.headers
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n{head}\r\n"
+                     .encode() + body)
+        await writer.drain()
+        writer.close()
+
+    @property
+    def origin(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+
 async def _render_all(pages: list[tuple[str, dict[str, str]]], framed: bool) -> list[str]:
     """Load each (html, headers) in Chromium; return dialogs and script console lines."""
     from playwright.async_api import async_playwright
 
     events: list[str] = []
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = await browser.new_page()
-        page.on("dialog", lambda d: (events.append("dialog: " + d.message),
-                                     asyncio.ensure_future(d.dismiss())))
-        page.on("console", lambda m: events.append("console: " + m.text)
-                if "pwned" in m.text else None)
-        current: dict[str, Any] = {}
-
-        async def serve(route: Any) -> None:
-            if route.request.url.endswith("/parent"):
-                await route.fulfill(status=200, content_type="text/html", body=(
-                    "<!doctype html><iframe sandbox='allow-popups "
-                    "allow-popups-to-escape-sandbox' src='/frame'></iframe>"))
-            else:
-                await route.fulfill(status=200, content_type="text/html",
-                                    headers=current["headers"], body=current["html"])
-
-        await page.route("http://mail.test/**", serve)
-        for html, headers in pages:
-            current.update(html=html, headers=headers)
-            await page.goto("http://mail.test/parent" if framed else "http://mail.test/frame",
-                            wait_until="load")
-            await page.mouse.move(30, 30)  # mouseover handlers
-            await page.wait_for_timeout(20)
-        await page.wait_for_timeout(1500)  # late timers and refreshes
-        await browser.close()
+    site = PageServer()
+    site.server = await asyncio.start_server(site.handle, "127.0.0.1", 0)
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=ARGS)
+            page = await browser.new_page()
+            page.on("dialog", lambda d: (events.append("dialog: " + d.message),
+                                         asyncio.ensure_future(d.dismiss())))
+            page.on("console", lambda m: events.append("console: " + m.text)
+                    if "pwned" in m.text else None)
+            for html, headers in pages:
+                site.html, site.headers = html, headers
+                await page.goto(site.origin + ("/parent" if framed else "/frame"),
+                                wait_until="load")
+                await page.mouse.move(30, 30)  # mouseover handlers
+                await page.wait_for_timeout(20)
+            await page.wait_for_timeout(1500)  # late timers and refreshes
+            await browser.close()
+    finally:
+        site.server.close()
     return events
 
 
@@ -192,3 +218,13 @@ async def test_the_frame_csp_and_sandbox_alone_stop_every_payload(listener: List
     events = await _render_all(pages, framed=True)
     assert events == []
     assert listener.hits == []
+
+
+async def test_without_either_layer_the_corpus_does_run(listener: Listener) -> None:
+    """The control: the same harness sees scripts and requests when nothing stops them."""
+    require_browser()
+    pages = [(html, {}) for html in corpus(listener.port)[:16]]
+    events = await _render_all(pages, framed=False)
+    assert any(e.startswith("dialog:") for e in events)
+    assert any("pwned" in e for e in events)
+    assert listener.hits

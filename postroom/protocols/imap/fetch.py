@@ -96,6 +96,8 @@ async def handle_fetch(session: Session, cmd: c.Fetch) -> bytes:
         uids = view.resolve(cmd.sequence, uid=cmd.uid)
     except Invalid as exc:
         raise BadArguments(exc.message) from None
+    if cmd.vanished and "QRESYNC" not in session.enabled:
+        raise BadArguments("Enable QRESYNC first")  # RFC 7162 3.2.6
     plan = _Plan.of(_items(session, cmd), view.readonly)
     if cmd.vanished and cmd.changedsince is not None:
         await _send_vanished(session, view, cmd)

@@ -159,3 +159,8 @@ async def test_expunged_elsewhere_keeps_numbers_during_fetch(selected: Transcrip
     assert await selected.send("c FETCH 1:3 UID") == (
         "* 2 FETCH (UID 2)\r\n* 3 FETCH (UID 3)\r\nc OK FETCH completed\r\n")
     assert await selected.send("d NOOP") == "* 1 EXPUNGE\r\nd OK NOOP completed\r\n"
+
+
+async def test_vanished_needs_qresync(selected: Transcript) -> None:
+    reply = await selected.send("a UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)")
+    assert reply == "a BAD Enable QRESYNC first\r\n"
