@@ -1,11 +1,12 @@
 """IMAP load generator: Postroom against Dovecot, same messages, same run.
 
 Usage:  python bench/imap_bench.py [--clients 20] [--rounds 5] [--users 100]
-                                   [--messages 200] [--idle 1000]
+                                   [--messages 200] [--idle 1000] [--database-url URL]
 
 What it does:
 1. builds one set of messages and gives every user the same mailbox on both servers:
-   Postroom (SQLite in a temporary data dir, started as its own process) and Dovecot
+   Postroom (SQLite in a temporary data dir, or the empty PostgreSQL database of
+   ``--database-url``; started as its own process) and Dovecot
    (Debian ``dovecot-imapd``, started unprivileged-port with its own temporary config,
    passwd-file authentication and a maildir per user);
 2. the *mix*: ``--clients`` concurrent clients on raw asyncio sockets (not imaplib),
@@ -117,8 +118,13 @@ class Server:
                 self.process.wait()
 
 
+DATABASE_URL: list[str] = []  # --database-url: PostgreSQL instead of SQLite
+
+
 def _settings_env(data_dir: Path, port: int) -> dict[str, str]:
-    return {**os.environ, "POSTROOM_DATA_DIR": str(data_dir), "POSTROOM_IMAP_PORT": str(port),
+    extra = {"POSTROOM_DATABASE_URL": DATABASE_URL[0]} if DATABASE_URL else {}
+    return {**os.environ, **extra, "POSTROOM_DATA_DIR": str(data_dir),
+            "POSTROOM_IMAP_PORT": str(port),
             "POSTROOM_IMAPS_PORT": str(free_port()), "POSTROOM_ARGON2_TIME_COST": "1",
             "POSTROOM_ARGON2_MEMORY_KIB": "8", "POSTROOM_IMAP_CONNECTIONS_PER_USER_IP": "100"}
 
@@ -135,7 +141,7 @@ async def populate_postroom(data_dir: Path, users: int, messages: list[bytes]) -
         await tenancy.organisations.create("Bench", mailboxes=users + 10,
                                            storage=1 << 40, smtp_access=True)
         await tenancy.organisations.add_domain("Bench", DOMAIN)
-        ids = [(await tenancy.accounts.add(f"user{u}@{DOMAIN}", PASSWORD, quota=1 << 34)).id
+        ids = [(await tenancy.accounts.add(f"user{u}@{DOMAIN}", PASSWORD, quota=1 << 30)).id
                for u in range(users)]
         for i, raw in enumerate(messages):  # one blob, one transaction for all users
             flags = frozenset({"\\Seen"} if i % 2 else ())
@@ -417,7 +423,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--idle", type=int, default=1000)
-    asyncio.run(bench(parser.parse_args()))
+    parser.add_argument("--database-url", default=None,
+                        help="an EMPTY PostgreSQL database for Postroom (default: SQLite)")
+    args = parser.parse_args()
+    if args.database_url:
+        DATABASE_URL.append(args.database_url)
+    asyncio.run(bench(args))
 
 
 if __name__ == "__main__":

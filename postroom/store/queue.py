@@ -34,6 +34,7 @@ from postroom.store import messages
 from postroom.store import schema as s
 from postroom.store.blobs import BlobStore, BlobWriter
 from postroom.store.db import Database
+from postroom.store.mailboxes import collect_orphans
 from postroom.store.parsing import blob_fields
 
 
@@ -276,7 +277,7 @@ class QueueStore:
                 await conn.execute(delete(s.queue_recipient).where(r.message_id == message_id))
                 await conn.execute(delete(s.queue_message).where(q.id == message_id))
                 orphans += await messages.release_blobs(conn, [blob_id], 1)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
         return [row[1] for row in rows]
 
     # --- operator commands -------------------------------------------------------------
@@ -312,7 +313,7 @@ class QueueStore:
                                .where(s.queue_recipient.c.message_id == row[0]))
             await conn.execute(delete(s.queue_message).where(q.id == row[0]))
             orphans = await messages.release_blobs(conn, [row[1]], 1)
-        self.blobs.remove_unpinned(orphans)
+        await collect_orphans(self.db, self.blobs, orphans)
 
     # --- sending holds and counters (abuse limits) ------------------------------------
 

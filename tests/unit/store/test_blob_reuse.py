@@ -3,11 +3,13 @@ while a delivery reuses the same bytes (found by the crash-test engineer)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
 from postroom.app import Services
 from postroom.store.blobs import BlobStore
+from postroom.store.db import open_database
 from postroom.store.verify import verify
 from tests.factories import make_account, make_message, make_org
 
@@ -30,12 +32,17 @@ async def test_verify_fix_elsewhere_never_removes_a_reused_file(services: Servic
     original = services.mail._fields_of
     seen = []
 
+    async def verify_elsewhere():  # type: ignore[no-untyped-def]
+        db = open_database(services.settings.effective_database_url)  # its own engine
+        try:
+            return await verify(db, other_process, fix=True)
+        finally:
+            await db.close()
+
     def fields_then_collect(blob):  # type: ignore[no-untyped-def]
         fields = original(blob)
-        # Runs between the blob step and the commit of the delivery.
-        import asyncio
-
-        seen.append(asyncio.run(verify(services.db, other_process, fix=True)))
+        # Runs (in a worker thread) between the blob step and the commit of the delivery.
+        seen.append(asyncio.run(verify_elsewhere()))
         return fields
 
     services.mail._fields_of = fields_then_collect  # type: ignore[method-assign]
