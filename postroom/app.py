@@ -18,33 +18,37 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from postroom.config import Environment, Settings
-from postroom.delivery import build_delivery
 from postroom.mail.mime import MimeLimits
 from postroom.protocols.common.context import ServerContext
 from postroom.protocols.common.listener import RunningListener
 from postroom.protocols.common.tls import Certificates
-from postroom.protocols.imap import server as imap_server
-from postroom.protocols.pop3 import server as pop3_server
-from postroom.protocols.smtp import server as smtp_server
 from postroom.store.blobs import BlobStore
 from postroom.store.changes import ChangeFeed
 from postroom.store.db import Database, open_database
 from postroom.store.mailboxes import MailStore
 from postroom.tenancy import Tenancy
 from postroom.tenancy.passwords import Passwords
-from postroom.web.app import create_app
 
-#: Each mail protocol's ``start(ctx) -> list[RunningListener]``, in start order.
-#: (Protocol packages add themselves here as they land.)
-MAIL_PROTOCOLS: tuple[Callable[[ServerContext], Awaitable[list[RunningListener]]], ...] = (
-    pop3_server.start,
-    imap_server.start,
-    smtp_server.start,
-)
+StartProtocol = Callable[[ServerContext], Awaitable[list[RunningListener]]]
+
+
+def mail_protocols() -> tuple[StartProtocol, ...]:
+    """Each mail protocol's ``start(ctx) -> list[RunningListener]``, in start order.
+
+    Imported here, not at the top: the CLI's directory commands import this module and
+    should not pay for the whole server stack.
+    """
+    from postroom.protocols.imap import server as imap_server
+    from postroom.protocols.pop3 import server as pop3_server
+    from postroom.protocols.smtp import server as smtp_server
+
+    return (pop3_server.start, imap_server.start, smtp_server.start)
+
+if TYPE_CHECKING:
+    from postroom.delivery import Delivery
 
 log = logging.getLogger("postroom")
 
@@ -108,10 +112,13 @@ class Listener:
     close: Callable[[], Awaitable[None]]
 
 
-async def start_http(services: Services) -> Listener:
+async def start_http(services: Services, delivery: Delivery) -> Listener:
+    import uvicorn
+
+    from postroom.web.app import create_app
+
     settings = services.settings
     # The web mail's send button uses the one submission path (postroom.delivery).
-    delivery = build_delivery(settings, services.tenancy, services.mail)
     config = uvicorn.Config(
         create_app(services.tenancy, services.mail, services.secret_key,
                    dev=settings.environment is Environment.DEVELOPMENT,
@@ -128,15 +135,17 @@ async def start_http(services: Services) -> Listener:
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
-            task.result()  # raises the bind error
-            raise OSError(f"HTTP server did not start on port {settings.http_port}")
+            # uvicorn logs the bind error and exits (SystemExit); say it in one line.
+            with suppress(SystemExit):
+                task.result()
+            raise OSError(f"the HTTP listener could not bind "
+                          f"{settings.listen_address}:{settings.http_port} (in use?)")
         await asyncio.sleep(0.02)
 
     async def close() -> None:
         server.should_exit = True
         with suppress(asyncio.CancelledError):
             await task
-        await delivery.close()
 
     return Listener("http", f"http://{_url_host(settings.listen_address)}:{server_port(server)}",
                     close)
@@ -153,17 +162,20 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-class _EmbeddedUvicorn(uvicorn.Server):
+def _EmbeddedUvicorn(config: Any) -> Any:
     """uvicorn.Server without its own signal handling: ``run_server`` owns the signals."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)
 
 
-def start_queue_worker(services: Services) -> Listener:
+def start_queue_worker(delivery: Delivery) -> Listener:
     """The outbound queue worker (``postroom.delivery.outbound``) as a background task."""
-    delivery = build_delivery(services.settings, services.tenancy, services.mail)
     stop = asyncio.Event()
     task = asyncio.create_task(delivery.worker.run(stop))
 
@@ -171,23 +183,22 @@ def start_queue_worker(services: Services) -> Listener:
         stop.set()
         with suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 30)
-        await delivery.close()
 
     return Listener("queue", "outbound worker", close)
 
 
-def server_context(services: Services) -> ServerContext:
+def server_context(services: Services, delivery: Delivery | None = None) -> ServerContext:
     settings = services.settings
     certificates = Certificates.for_settings(settings.tls_cert_file, settings.tls_key_file,
                                              settings.data_dir, settings.hostname)
-    return ServerContext(settings, certificates, services.tenancy, services.mail)
+    return ServerContext(settings, certificates, services.tenancy, services.mail, delivery)
 
 
-async def start_mail_listeners(services: Services) -> list[Listener]:
+async def start_mail_listeners(services: Services, delivery: Delivery) -> list[Listener]:
     """Start the SMTP, IMAP and POP3 listeners (each protocol package's ``start``)."""
-    ctx = server_context(services)
+    ctx = server_context(services, delivery)
     started: list[Listener] = []
-    for start in MAIL_PROTOCOLS:
+    for start in mail_protocols():
         for running in await start(ctx):
             started.append(Listener(running.name, running.address, running.close))
     return started
@@ -208,14 +219,19 @@ async def run_server(settings: Settings, *, ready: Callable[[list[Listener]], No
         with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     listeners: list[Listener] = []
+    delivery: Delivery | None = None
     try:
         password = await first_start(services)
         if password:
             log.warning("first start: operator login 'operator' with password %s "
                         "(shown once; change it after logging in)", password)
-        listeners.append(await start_http(services))
-        listeners += await start_mail_listeners(services)
-        listeners.append(start_queue_worker(services))
+        from postroom.delivery import build_delivery
+
+        # One delivery service for the web mail, the SMTP listeners and the queue worker.
+        delivery = build_delivery(settings, services.tenancy, services.mail)
+        listeners.append(await start_http(services, delivery))
+        listeners += await start_mail_listeners(services, delivery)
+        listeners.append(start_queue_worker(delivery))
         for listener in listeners:
             log.info("listening: %s on %s", listener.name, listener.address)
         if ready is not None:
@@ -226,6 +242,8 @@ async def run_server(settings: Settings, *, ready: Callable[[list[Listener]], No
         for listener in reversed(listeners):
             with suppress(Exception):
                 await listener.close()
+        if delivery is not None:
+            await delivery.close()
         await services.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with suppress(NotImplementedError, RuntimeError):

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postroom.errors import NotFound
@@ -33,7 +33,7 @@ from postroom.store import folders
 from postroom.store import schema as s
 from postroom.store.db import Database
 from postroom.store.flags import FLAGGED, SEEN, join_flags
-from postroom.store.records import SpecialUse
+from postroom.store.records import FolderStatus, SpecialUse
 from postroom.store.search import TextField, matching_uids
 
 MAX_PAGE_SIZE = 200
@@ -212,16 +212,34 @@ class Listing:
                 m.folder_id == folder_id, m.uid == uid))).first()
             if here is None:
                 return None, None
-            when = here[0]
-            newer = (await conn.execute(select(m.uid).where(
-                m.folder_id == folder_id,
-                or_(m.internal_date > when, and_(m.internal_date == when, m.uid > uid)))
-                .order_by(m.internal_date.asc(), m.uid.asc()).limit(1))).first()
-            older = (await conn.execute(select(m.uid).where(
-                m.folder_id == folder_id,
-                or_(m.internal_date < when, and_(m.internal_date == when, m.uid < uid)))
-                .order_by(m.internal_date.desc(), m.uid.desc()).limit(1))).first()
+            # Row values walk ix_message_folder_id_internal_date_uid in both directions.
+            key, at = tuple_(m.internal_date, m.uid), tuple_(here[0], uid)
+            newer = (await conn.execute(select(m.uid).where(m.folder_id == folder_id, key > at)
+                                        .order_by(m.internal_date.asc(), m.uid.asc())
+                                        .limit(1))).first()
+            older = (await conn.execute(select(m.uid).where(m.folder_id == folder_id, key < at)
+                                        .order_by(m.internal_date.desc(), m.uid.desc())
+                                        .limit(1))).first()
             return (newer[0] if newer else None), (older[0] if older else None)
+
+    async def folder_counts(self, account_id: int) -> list[FolderStatus]:
+        """Every folder of the account with its message and unread counts, in one query
+        (``size`` and ``deleted`` are not counted: 0). Walks ix_message_folder_id_flags."""
+        m = s.message.c
+        async with self.db.read() as conn:
+            found = await folders.list_all(conn, account_id)
+            if not found:
+                return []
+            ids = [f.id for f in found]
+            total = dict(list(await conn.execute(
+                select(m.folder_id, func.count()).where(m.folder_id.in_(ids))
+                .group_by(m.folder_id))))
+            unseen = dict(list(await conn.execute(
+                select(m.folder_id, func.count())
+                .where(m.folder_id.in_(ids), m.flags.op("&")(SEEN) == 0)
+                .group_by(m.folder_id))))
+        return [FolderStatus(f, int(total.get(f.id, 0)), int(unseen.get(f.id, 0)), 0, 0)
+                for f in found]
 
     async def correspondents(self, account_id: int, limit: int = 500) -> list[tuple[str, str]]:
         """(name, address) of people recently written to (Sent) or heard from (INBOX)."""

@@ -310,6 +310,8 @@ vacation_reply = Table(
 # on 100,000 messages (ORDER BY internal_date, uid LIMIT/OFFSET walks the index).
 Index("ix_message_folder_id_internal_date_uid",
       message.c.folder_id, message.c.internal_date, message.c.uid)
+# ... and its folder list counts unread messages from this index alone (Listing.folder_counts).
+Index("ix_message_folder_id_flags", message.c.folder_id, message.c.flags)
 
 # --- delivery: outbound queue, sending limits, delivery log (migration 0002_delivery) ---
 #

@@ -6,11 +6,15 @@ One object so the three servers are wired alike; each reads only the fields it n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from postroom.config import Settings
 from postroom.protocols.common.tls import Certificates
 from postroom.store.mailboxes import MailStore
 from postroom.tenancy import Tenancy
+
+if TYPE_CHECKING:
+    from postroom.delivery import Delivery
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,8 @@ class ServerContext:
     certificates: Certificates
     tenancy: Tenancy
     mail: MailStore
+    #: The node's one delivery service (built by app); None lets a server build its own.
+    delivery: Delivery | None = None
 
     @property
     def hostname(self) -> str:

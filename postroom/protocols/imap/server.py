@@ -70,7 +70,7 @@ def _handler(env: SessionEnv, tls: ssl.SSLContext) -> Handler:
 
 
 async def start(ctx: ServerContext) -> list[RunningListener]:
-    """Start both IMAP listeners (``MAIL_PROTOCOLS`` entry in ``postroom.app``)."""
+    """Start both IMAP listeners (an entry of ``postroom.app.mail_protocols``)."""
     settings = ctx.settings
     tls = ctx.certificates.context
     per_user_ip = ConnectionLimiter(settings.imap_connections_per_user_ip)

@@ -116,5 +116,5 @@ class Pop3Server:
 
 
 async def start(ctx: ServerContext) -> list[RunningListener]:
-    """`postroom.app.MAIL_PROTOCOLS` entry: the POP3 and POP3S listeners."""
+    """`postroom.app.mail_protocols` entry: the POP3 and POP3S listeners."""
     return await Pop3Server(ctx).start()

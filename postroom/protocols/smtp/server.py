@@ -133,6 +133,6 @@ class SmtpServer:
 
 
 async def start(ctx: ServerContext, delivery: Delivery | None = None) -> list[RunningListener]:
-    """`postroom.app.MAIL_PROTOCOLS` entry: the SMTP, submission and submissions listeners."""
-    delivery = delivery or build_delivery(ctx.settings, ctx.tenancy, ctx.mail)
+    """`postroom.app.mail_protocols` entry: the SMTP, submission and submissions listeners."""
+    delivery = delivery or ctx.delivery or build_delivery(ctx.settings, ctx.tenancy, ctx.mail)
     return await SmtpServer(ctx, delivery).start()

@@ -161,17 +161,20 @@ class Webmail:
         return response
 
     async def page(self, request: Request, user: User, name: str, context: dict[str, Any],
-                   *, status: int = 200, current_folder: int | None = None) -> HTMLResponse:
+                   *, status: int = 200, current_folder: int | None = None,
+                   sidebar: list[SidebarFolder] | None = None) -> HTMLResponse:
         """A signed-in page: the layout's folder list, quota and CSRF token included."""
-        sidebar = await self.sidebar(user)
+        sidebar = sidebar if sidebar is not None else await self.sidebar(user)
         values = {"user": user, "csrf": user.session.csrf_token, "folders": sidebar,
                   "current_folder": current_folder, "account": user.account,
                   "quota_warning": user.account.usage >= 0.9 * max(1, user.account.quota),
                   **context}
         return self.render(request, name, values, status=status)
 
-    async def sidebar(self, user: User) -> list[SidebarFolder]:
-        statuses = await self.mail.folder_statuses(user.id)
+    async def sidebar(self, user: User, *, sizes: bool = False) -> list[SidebarFolder]:
+        """The folders with unread counts (and sizes, which cost a scan, when asked)."""
+        statuses = await (self.mail.folder_statuses(user.id) if sizes
+                          else self.listing.folder_counts(user.id))
         statuses.sort(key=lambda st: (
             _SPECIAL_ORDER.get(st.folder.special_use, 9) if st.folder.special_use else 9,
             st.folder.name.lower()))

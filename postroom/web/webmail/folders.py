@@ -26,7 +26,8 @@ def build(webmail: Webmail) -> APIRouter:
     @router.get("/folders")
     async def folders_page(request: Request,
                            user: User = Depends(webmail.current_user)) -> Response:
-        return await webmail.page(request, user, "webmail/folders.html", {})
+        sidebar = await webmail.sidebar(user, sizes=True)
+        return await webmail.page(request, user, "webmail/folders.html", {}, sidebar=sidebar)
 
     @router.post("/folders/create")
     async def create(request: Request, user: User = Depends(webmail.current_user)) -> Response:

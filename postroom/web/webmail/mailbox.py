@@ -109,14 +109,14 @@ def build(webmail: Webmail) -> APIRouter:
         sidebar = await webmail.sidebar(user)
         context = list_context(request, folder, page, sidebar, None)
         return await webmail.page(request, user, "webmail/mailbox.html", context,
-                                  current_folder=folder.id)
+                                  current_folder=folder.id, sidebar=sidebar)
 
     @router.get("/f/{folder_id}/rows")
     async def folder_rows(request: Request, folder_id: int,
                           user: User = Depends(webmail.current_user)) -> Response:
         folder = await mail.folder_by_id(user.id, folder_id)
         page = await folder_page(user, folder, request)
-        sidebar = await webmail.sidebar(user)
+        sidebar = await webmail.sidebar(user)  # the "move to" choices
         context = list_context(request, folder, page, sidebar, None)
         context["list_url"] = f"/mail/f/{folder.id}" + _keep_query(request)
         return webmail.render(request, "webmail/_list.html",
@@ -152,7 +152,8 @@ def build(webmail: Webmail) -> APIRouter:
         context = list_context(request, None, page, sidebar, criteria)
         context.update(scope=scope, scope_folder=folder)
         return await webmail.page(request, user, "webmail/mailbox.html", context,
-                                  current_folder=folder.id if folder else None)
+                                  current_folder=folder.id if folder else None,
+                                  sidebar=sidebar)
 
     @router.post("/messages")
     async def act(request: Request, user: User = Depends(webmail.current_user)) -> Response:

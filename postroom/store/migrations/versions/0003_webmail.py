@@ -1,5 +1,5 @@
 """webmail: web sessions, user settings, address book, filters, image senders, vacation
-replies, and the message index for date-sorted lists
+replies, and the message indexes for date-sorted lists and unread counts
 
 Revision ID: 0003_webmail
 Revises: 0001_initial
@@ -76,9 +76,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_message_folder_id_internal_date_uid", "message",
                     ["folder_id", "internal_date", "uid"])
+    op.create_index("ix_message_folder_id_flags", "message", ["folder_id", "flags"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_message_folder_id_flags", table_name="message")
     op.drop_index("ix_message_folder_id_internal_date_uid", table_name="message")
     for name in ("vacation_reply", "image_sender", "mail_filter", "contact", "user_setting",
                  "web_session"):
