@@ -1,6 +1,6 @@
 """Web mail timings on a 100,000-message folder: the message list and opening a message.
 
-    python bench/webmail_list.py [--messages 100000] [--requests 200]
+    python bench/webmail_list.py [--messages 100000] [--requests 200] [--data-dir DIR]
 
 Builds a fresh store (SQLite in a temporary directory, or POSTROOM_DATABASE_URL),
 fills one INBOX by doubling copies of a few real messages (MailStore.copy), then times
@@ -58,20 +58,27 @@ async def timed(client: httpx.AsyncClient, url: str, n: int) -> tuple[float, flo
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-async def main(total: int, requests: int) -> None:
-    data = Path(tempfile.mkdtemp(prefix="postroom-bench-"))
+async def main(total: int, requests: int, data_dir: str | None) -> None:
+    data = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="postroom-bench-"))
+    reuse = (data / "postroom.db").exists()
     settings = Settings(data_dir=data, database_url=os.environ.get("POSTROOM_DATABASE_URL"),
                         argon2_time_cost=1, argon2_memory_kib=8)
     services = await open_services(settings)
-    org = "Bench"
-    await services.tenancy.organisations.create(org, storage=20 * 1024**3)
-    await services.tenancy.organisations.add_domain(org, "example.org")
-    account = await services.tenancy.accounts.add("ann@example.org", PASSWORD,
-                                                  quota=10 * 1024**3)
-    started = time.perf_counter()
-    folder = await fill(services, account.id, total)
-    print(f"filled {total} messages in {time.perf_counter() - started:.0f} s "
-          f"({services.db.dialect})")
+    if reuse:  # a store filled by an earlier run with --data-dir
+        account = await services.tenancy.accounts.get("ann@example.org")
+        folder = (await services.mail.get_folder(account.id, "INBOX")).id
+        total = (await services.mail.folder_status(account.id, "INBOX")).messages
+        print(f"reusing {total} messages in {data}")
+    else:
+        org = "Bench"
+        await services.tenancy.organisations.create(org, storage=20 * 1024**3)
+        await services.tenancy.organisations.add_domain(org, "example.org")
+        account = await services.tenancy.accounts.add("ann@example.org", PASSWORD,
+                                                      quota=10 * 1024**3)
+        started = time.perf_counter()
+        folder = await fill(services, account.id, total)
+        print(f"filled {total} messages in {time.perf_counter() - started:.0f} s "
+              f"({services.db.dialect}) in {data}")
     app = create_app(services.tenancy, services.mail, "bench-secret-key" * 3, dev=True)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -99,5 +106,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--data-dir", help="keep (or reuse) the filled store here")
     args = parser.parse_args()
-    asyncio.run(main(args.messages, args.requests))
+    asyncio.run(main(args.messages, args.requests, args.data_dir))

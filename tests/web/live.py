@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from postroom.app import Services, start_http
+from postroom.delivery import build_delivery
 
 
 @asynccontextmanager
@@ -22,11 +23,13 @@ async def running_server(services: Services) -> AsyncIterator[str]:
     """Yield the base URL (``http://127.0.0.1:<port>``) of a live server on ``services``."""
     services.settings.http_port = 0
     services.settings.listen_address = "127.0.0.1"
-    listener = await start_http(services)
+    delivery = build_delivery(services.settings, services.tenancy, services.mail)
+    listener = await start_http(services, delivery)
     try:
         yield listener.address.replace("localhost", "127.0.0.1")
     finally:
         await listener.close()
+        await delivery.close()
 
 
 async def live_sign_in(client: httpx.AsyncClient, address: str, password: str) -> None:
