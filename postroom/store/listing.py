@@ -231,10 +231,10 @@ class Listing:
             if not found:
                 return []
             ids = [f.id for f in found]
-            total = dict(list(await conn.execute(
+            total: dict[int, int] = dict(list(await conn.execute(
                 select(m.folder_id, func.count()).where(m.folder_id.in_(ids))
                 .group_by(m.folder_id))))
-            unseen = dict(list(await conn.execute(
+            unseen: dict[int, int] = dict(list(await conn.execute(
                 select(m.folder_id, func.count())
                 .where(m.folder_id.in_(ids), m.flags.op("&")(SEEN) == 0)
                 .group_by(m.folder_id))))

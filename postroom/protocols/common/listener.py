@@ -121,6 +121,10 @@ async def start_listener(
             holder[0].sessions.add(task)
         try:
             await handler(conn)
+        except asyncio.CancelledError:
+            # The listener is closing. Returning normally keeps asyncio's stream callback
+            # from logging the cancellation as an error.
+            pass
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         except Exception:
