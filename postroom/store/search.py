@@ -80,26 +80,35 @@ async def matching_uids(
     tokens = _TOKEN.findall(needle)
     params: dict[str, object] = {f"f{i}": fid for i, fid in enumerate(folder_ids)}
     in_list = ", ".join(f":f{i}" for i in range(len(folder_ids)))
-    select_cols = ", ".join(f"x.{c}" for c in columns)
     if conn.dialect.name == "sqlite":
-        join = "JOIN blob_fts x ON x.rowid = m.blob_id"
-        match = ""
+        select_cols = ", ".join(f"blob_fts.{c}" for c in columns)
         if tokens:
-            cols = " ".join(columns)
-            params["q"] = "{" + cols + "}: " + " AND ".join(
+            params["q"] = "{" + " ".join(columns) + "}: " + " AND ".join(
                 '"' + t.replace('"', '""') + '"*' for t in tokens
             )
-            match = "AND blob_fts MATCH :q"
+            # CROSS JOIN makes SQLite drive the join from the index matches, not from
+            # every message row of the folder (the web mail measured 3.6 s for that on a
+            # folder of 100,000 messages).
+            sql = (
+                f"SELECT m.folder_id, m.uid, {select_cols} FROM blob_fts "
+                f"CROSS JOIN message m ON m.blob_id = blob_fts.rowid "
+                f"WHERE blob_fts MATCH :q AND m.folder_id IN ({in_list})"
+            )
+        else:
+            sql = (
+                f"SELECT m.folder_id, m.uid, {select_cols} FROM message m "
+                f"JOIN blob_fts ON blob_fts.rowid = m.blob_id WHERE m.folder_id IN ({in_list})"
+            )
     else:
-        join = "JOIN blob_fts x ON x.blob_id = m.blob_id"
+        select_cols = ", ".join(f"x.{c}" for c in columns)
         match = ""
         if tokens:
             params["q"] = " & ".join(f"{t}:*" for t in tokens)
             match = "AND x.tsv @@ to_tsquery('simple', :q)"
-    sql = (
-        f"SELECT m.folder_id, m.uid, {select_cols} FROM message m {join} "
-        f"WHERE m.folder_id IN ({in_list}) {match}"
-    )
+        sql = (
+            f"SELECT m.folder_id, m.uid, {select_cols} FROM blob_fts x "
+            f"JOIN message m ON m.blob_id = x.blob_id WHERE m.folder_id IN ({in_list}) {match}"
+        )
     wanted = needle.casefold()
     found = set()
     for row in await conn.execute(text(sql), params):
