@@ -109,7 +109,7 @@ async def demo(services: Services) -> None:
     for address, password, role in logins:
         click.echo(f"  {address:<24} password {password}   ({role.value})")
     settings = services.settings
-    click.echo(f"web:  http://{settings.listen_address}:{settings.http_port}/")
+    click.echo(f"web mail:  http://{settings.listen_address}:{settings.http_port}/mail")
     click.echo(f"IMAP: {settings.listen_address}:{settings.imap_port}  "
                f"POP3: {settings.listen_address}:{settings.pop3_port}  "
                f"SMTP submission: {settings.listen_address}:{settings.submission_port}")
