@@ -23,14 +23,8 @@ from tests.factories import PASSWORD, make_account, make_org
 from tests.web.live import running_server
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -99,16 +93,14 @@ async def web_browser(services: Services) -> AsyncIterator[Browser]:
     from playwright.async_api import async_playwright
 
     await make_org(services)
-    ann = await services.tenancy.accounts.add(
-        "ann@example.org", PASSWORD, quota=100 * 1024**2, display_name="Ann Example"
-    )
+    ann = await services.tenancy.accounts.add("ann@example.org", PASSWORD,
+                                              quota=100 * 1024**2, display_name="Ann Example")
     bob = await make_account(services, "bob@example.org")
     async with running_server(services) as base, async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            context = await browser.new_context(
-                accept_downloads=True, viewport={"width": 1280, "height": 800}
-            )
+            context = await browser.new_context(accept_downloads=True,
+                                                viewport={"width": 1280, "height": 800})
             page = await context.new_page()
             page.set_default_timeout(15_000)
             env = Browser(services, base, browser, page, ann, bob)

@@ -24,22 +24,22 @@ JS = "alert(1);console.log('pwned');fetch('{u}/js')"
 _TEMPLATES = [
     "<script>{js}</script>",
     "<script src='{u}/s.js'></script>",
-    '<img src=x onerror="{js}">',
+    "<img src=x onerror=\"{js}\">",
     "<img src='{u}/img.png'>",
     "<img srcset='{u}/set.png 1x'>",
     "<picture><source srcset='{u}/src.png'><img></picture>",
-    '<body onload="{js}">',
-    '<svg onload="{js}"></svg>',
+    "<body onload=\"{js}\">",
+    "<svg onload=\"{js}\"></svg>",
     "<svg><script>{js}</script></svg>",
     "<svg><image href='{u}/svgimg.png'/></svg>",
     "<svg><a xlink:href='javascript:{js}'><text y=20>x</text></a></svg>",
-    '<svg><animate onbegin="{js}" attributeName=x dur=1s>',
-    '<math><mtext><table><mglyph><style><img src=x onerror="{js}">',
+    "<svg><animate onbegin=\"{js}\" attributeName=x dur=1s>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=\"{js}\">",
     "<math href='javascript:{js}'>x</math>",
     "<a href='javascript:{js}' id=l>click</a>",
     "<a href='data:text/html,<script>{js}</script>'>d</a>",
     "<iframe src='{u}/frame'></iframe>",
-    '<iframe srcdoc="<script>{js}</script>"></iframe>',
+    "<iframe srcdoc=\"<script>{js}</script>\"></iframe>",
     "<object data='{u}/obj'></object>",
     "<embed src='{u}/embed'>",
     "<link rel=stylesheet href='{u}/css.css'>",
@@ -47,39 +47,39 @@ _TEMPLATES = [
     "<style>@import '{u}/import.css';</style>",
     "<style>body{{background:url('{u}/bg.png')}}</style>",
     "<div style=\"background-image:url('{u}/divbg.png')\">x</div>",
-    '<div style="background:url(&#39;{u}/ent.png&#39;)">x</div>',
-    '<div style="list-style-image:url({u}/list.png)"><li>x</li></div>',
-    '<div style="behavior:url({u}/htc)">x</div>',
+    "<div style=\"background:url(&#39;{u}/ent.png&#39;)\">x</div>",
+    "<div style=\"list-style-image:url({u}/list.png)\"><li>x</li></div>",
+    "<div style=\"behavior:url({u}/htc)\">x</div>",
     "<table background='{u}/tbl.png'><tr><td>x</td></tr></table>",
     "<td background='{u}/td.png'>x</td>",
     "<video poster='{u}/poster.png'></video>",
     "<audio src='{u}/a.mp3' autoplay></audio>",
     "<input type=image src='{u}/input.png'>",
     "<form action='{u}/form'><button>go</button></form>",
-    '<form><input autofocus onfocus="{js}"></form>',
+    "<form><input autofocus onfocus=\"{js}\"></form>",
     "<base href='{u}/'><img src='relative.png'>",
     "<meta http-equiv=refresh content='0;url={u}/refresh'>",
-    '<meta http-equiv=refresh content="0;url=javascript:{js}">',
-    '<details open ontoggle="{js}">x</details>',
-    '<marquee onstart="{js}">x</marquee>',
-    '<div onmouseover="{js}">x</div>',
-    '<p style="x:expression({js})">x</p>',
-    '<noscript><p title="</noscript><img src=x onerror={js}>"></noscript>',
+    "<meta http-equiv=refresh content=\"0;url=javascript:{js}\">",
+    "<details open ontoggle=\"{js}\">x</details>",
+    "<marquee onstart=\"{js}\">x</marquee>",
+    "<div onmouseover=\"{js}\">x</div>",
+    "<p style=\"x:expression({js})\">x</p>",
+    "<noscript><p title=\"</noscript><img src=x onerror={js}>\"></noscript>",
     "<template><script>{js}</script></template>",
-    '<!--<img src="--><img src=x onerror="{js}">-->',
-    '<img src="x" onerror="&#97;lert(1);fetch(\'{u}/ent\')">',
+    "<!--<img src=\"--><img src=x onerror=\"{js}\">-->",
+    "<img src=\"x\" onerror=\"&#97;lert(1);fetch('{u}/ent')\">",
     "<scr<script>ipt>{js}</scr</script>ipt>",
     "<a href=' javascript:{js}'>sp</a>",
     "<a href='jav&#x09;ascript:{js}'>tab</a>",
     "<img src='//127.0.0.1:{port}/schemeless.png'>",
-    '<font face="x" style="font-family:url({u}/font)">x</font>',
-    '<div style="content:url({u}/content.png)">x</div>',
-    '<div style="border-image:url({u}/border.png) 30">x</div>',
-    '<div style="cursor:url({u}/cur.cur),auto">x</div>',
-    '<img src=\'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg" onload="{js}"/>\'>',
+    "<font face=\"x\" style=\"font-family:url({u}/font)\">x</font>",
+    "<div style=\"content:url({u}/content.png)\">x</div>",
+    "<div style=\"border-image:url({u}/border.png) 30\">x</div>",
+    "<div style=\"cursor:url({u}/cur.cur),auto\">x</div>",
+    "<img src='data:image/svg+xml,<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"{js}\"/>'>",
     "<object data='data:text/html,<script>{js}</script>'></object>",
     "<isindex action='javascript:{js}' type=image>",
-    '<xss onclick="{js}" style=display:block>x</xss>',
+    "<xss onclick=\"{js}\" style=display:block>x</xss>",
 ]
 _WRAPPERS = [
     "{p}",
@@ -152,19 +152,15 @@ class PageServer:
         while (await reader.readline()) not in (b"\r\n", b"\n", b""):
             pass
         if b" /parent " in request:
-            body = (
-                b"<!doctype html><iframe sandbox='allow-popups "
-                b"allow-popups-to-escape-sandbox' src='/frame'></iframe>"
-            )
+            body = (b"<!doctype html><iframe sandbox='allow-popups "
+                    b"allow-popups-to-escape-sandbox' src='/frame'></iframe>")
             headers: dict[str, str] = {}
         else:
             body, headers = self.html.encode(), self.headers
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        writer.write(
-            f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n{head}\r\n".encode()
-            + body
-        )
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n{head}\r\n"
+                     .encode() + body)
         await writer.drain()
         writer.close()
 
@@ -183,24 +179,17 @@ async def _render_all(pages: list[tuple[str, dict[str, str]]], framed: bool) -> 
     site.server = await asyncio.start_server(site.handle, "127.0.0.1", 0)
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=ARGS)
             page = await browser.new_page()
-            page.on(
-                "dialog",
-                lambda d: (
-                    events.append("dialog: " + d.message),
-                    asyncio.ensure_future(d.dismiss()),
-                ),
-            )
-            page.on(
-                "console",
-                lambda m: events.append("console: " + m.text) if "pwned" in m.text else None,
-            )
+            page.on("dialog", lambda d: (events.append("dialog: " + d.message),
+                                         asyncio.ensure_future(d.dismiss())))
+            page.on("console", lambda m: events.append("console: " + m.text)
+                    if "pwned" in m.text else None)
             for html, headers in pages:
                 site.html, site.headers = html, headers
-                await page.goto(
-                    site.origin + ("/parent" if framed else "/frame"), wait_until="load"
-                )
+                await page.goto(site.origin + ("/parent" if framed else "/frame"),
+                                wait_until="load")
                 await page.mouse.move(30, 30)  # mouseover handlers
                 await page.wait_for_timeout(20)
             await page.wait_for_timeout(1500)  # late timers and refreshes

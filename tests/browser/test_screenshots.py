@@ -17,66 +17,31 @@ from postroom.store.userdata import NewContact, UserData
 from tests.browser.conftest import Browser, screenshot_dir
 
 INBOX = [
-    (
-        "Priya Shah <priya.shah@example.org>",
-        "Timetable for the spring term",
-        "Hi Ann, the draft timetable is attached. Could you check the Tuesday slots before Friday?",
-        True,
-        False,
-        0.3,
-    ),
-    (
-        "Facilities <facilities@example.org>",
-        "Fire alarm test on Wednesday at 10:00",
-        "The weekly fire alarm test will take place as usual. No action is needed.",
-        False,
-        False,
-        2,
-    ),
-    (
-        "Tom Okafor <tom.okafor@example.net>",
-        "Re: Visit from the exam board",
-        "Thanks for organising the room. I have booked the car park for their arrival.",
-        False,
-        True,
-        5,
-    ),
-    (
-        "Library <library@example.org>",
-        "Your reservation is ready",
-        "The book you reserved, 'Teaching Adults', can be collected from the front desk.",
-        False,
-        False,
-        26,
-    ),
-    (
-        "Helen Wright <helen.wright@example.org>",
-        "Minutes of the curriculum meeting",
-        "Please find the minutes attached. Actions are highlighted in bold.",
-        True,
-        False,
-        30,
-    ),
-    (
-        "IT Service Desk <it@example.org>",
-        "Planned maintenance this weekend",
-        "The student records system will be unavailable from Saturday 08:00 to 12:00.",
-        False,
-        False,
-        50,
-    ),
-    (
-        "Marta Novak <marta.novak@example.net>",
-        "Open evening volunteers",
-        "We still need three volunteers for the open evening on the 14th. Can you help?",
-        False,
-        False,
-        75,
-    ),
+    ("Priya Shah <priya.shah@example.org>", "Timetable for the spring term",
+     "Hi Ann, the draft timetable is attached. Could you check the Tuesday slots before "
+     "Friday?", True, False, 0.3),
+    ("Facilities <facilities@example.org>", "Fire alarm test on Wednesday at 10:00",
+     "The weekly fire alarm test will take place as usual. No action is needed.", False,
+     False, 2),
+    ("Tom Okafor <tom.okafor@example.net>", "Re: Visit from the exam board",
+     "Thanks for organising the room. I have booked the car park for their arrival.", False,
+     True, 5),
+    ("Library <library@example.org>", "Your reservation is ready",
+     "The book you reserved, 'Teaching Adults', can be collected from the front desk.",
+     False, False, 26),
+    ("Helen Wright <helen.wright@example.org>", "Minutes of the curriculum meeting",
+     "Please find the minutes attached. Actions are highlighted in bold.", True, False, 30),
+    ("IT Service Desk <it@example.org>", "Planned maintenance this weekend",
+     "The student records system will be unavailable from Saturday 08:00 to 12:00.", False,
+     False, 50),
+    ("Marta Novak <marta.novak@example.net>", "Open evening volunteers",
+     "We still need three volunteers for the open evening on the 14th. Can you help?",
+     False, False, 75),
 ]
 
 
-def _mail(sender: str, subject: str, body: str, when: datetime, attachment: bool = False) -> bytes:
+def _mail(sender: str, subject: str, body: str, when: datetime,
+          attachment: bool = False) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "Ann Example <ann@example.org>"
@@ -85,12 +50,8 @@ def _mail(sender: str, subject: str, body: str, when: datetime, attachment: bool
     msg["Message-ID"] = make_msgid(domain="example.org")
     msg.set_content(body + "\n\nBest wishes,\n" + sender.split(" <")[0] + "\n")
     if attachment:
-        msg.add_attachment(
-            b"%PDF-1.4\n" + b"0" * 48_000,
-            maintype="application",
-            subtype="pdf",
-            filename=subject.split(" ")[0] + ".pdf",
-        )
+        msg.add_attachment(b"%PDF-1.4\n" + b"0" * 48_000, maintype="application",
+                           subtype="pdf", filename=subject.split(" ")[0] + ".pdf")
     return msg.as_bytes()
 
 
@@ -110,8 +71,7 @@ def _newsletter(when: datetime) -> bytes:
         "<h2>A new library wing</h2><p>The new quiet study area opens on Monday, with "
         "sixty desks and late opening until 21:00.</p>"
         "<p style='color:#555'>You receive this newsletter as a member of staff.</p></div>",
-        subtype="html",
-    )
+        subtype="html")
     return msg.as_bytes()
 
 
@@ -123,23 +83,16 @@ async def _populate(env: Browser) -> None:
         if i < 3:
             flags.add("\\Seen")
         when = now - timedelta(hours=hours)
-        await mail.deliver(
-            _mail(sender, subject, body, when, attach),
-            [Target(ann, "INBOX", frozenset(flags))],
-            internal_date=when,
-        )
+        await mail.deliver(_mail(sender, subject, body, when, attach),
+                           [Target(ann, "INBOX", frozenset(flags))], internal_date=when)
     when = now - timedelta(minutes=12)
     await mail.deliver(_newsletter(when), [Target(ann)], internal_date=when)
     await mail.create_folder(ann, "Projects")
     await mail.create_folder(ann, "Projects/Open evening")
-    await UserData(env.services.db).save_contacts(
-        ann,
-        [
-            NewContact("Priya Shah", "priya.shah@example.org", "0161 496 0000"),
-            NewContact("Tom Okafor", "tom.okafor@example.net"),
-            NewContact("Helen Wright", "helen.wright@example.org", "0161 496 0123"),
-        ],
-    )
+    await UserData(env.services.db).save_contacts(ann, [
+        NewContact("Priya Shah", "priya.shah@example.org", "0161 496 0000"),
+        NewContact("Tom Okafor", "tom.okafor@example.net"),
+        NewContact("Helen Wright", "helen.wright@example.org", "0161 496 0123")])
 
 
 async def test_screenshots_of_the_main_pages(web_browser: Browser, tmp_path: Path) -> None:
@@ -165,19 +118,13 @@ async def test_screenshots_of_the_main_pages(web_browser: Browser, tmp_path: Pat
     await page.screenshot(path=str(out / "settings.png"))
     await page.goto(env.base + "/mail/contacts")
     await page.screenshot(path=str(out / "contacts.png"))
-    phone = await env.new_page(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=1,
-    )
+    phone = await env.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                               has_touch=True, device_scale_factor=1)
     await env.sign_in(phone)
     await phone.screenshot(path=str(out / "phone-inbox.png"))
     await phone.get_by_role("link", name="Timetable for the spring term").click()
     await phone.get_by_text("draft timetable").wait_for()
     await phone.screenshot(path=str(out / "phone-message.png"))
     assert env.csp_violations() == []
-    assert all(
-        (out / name).stat().st_size > 5000
-        for name in ("login.png", "inbox.png", "message.png", "compose.png", "phone-inbox.png")
-    )
+    assert all((out / name).stat().st_size > 5000 for name in (
+        "login.png", "inbox.png", "message.png", "compose.png", "phone-inbox.png"))

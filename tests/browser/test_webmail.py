@@ -25,10 +25,8 @@ def _html_mail(subject: str, body: str) -> bytes:
     msg["To"] = "ann@example.org"
     msg["Subject"] = subject
     msg.set_content("plain alternative")
-    msg.add_alternative(
-        f"<p>{body}</p><img src='http://127.0.0.1:9/pixel.png'><script>alert('xss')</script>",
-        subtype="html",
-    )
+    msg.add_alternative(f"<p>{body}</p><img src='http://127.0.0.1:9/pixel.png'>"
+                        "<script>alert('xss')</script>", subtype="html")
     return msg.as_bytes()
 
 
@@ -92,16 +90,16 @@ async def test_a_draft_survives_a_reload(web_browser: Browser) -> None:
     assert len(await env.services.mail.messages(env.ann.id, drafts.id)) == 1
 
 
-async def test_an_attachment_downloads_byte_identical(web_browser: Browser, tmp_path: Path) -> None:
+async def test_an_attachment_downloads_byte_identical(web_browser: Browser,
+                                                      tmp_path: Path) -> None:
     env = web_browser
     msg = EmailMessage()
     msg["From"] = "Bob <bob@example.org>"
     msg["To"] = "ann@example.org"
     msg["Subject"] = "The data"
     msg.set_content("Attached.")
-    msg.add_attachment(
-        BINARY, maintype="application", subtype="octet-stream", filename="données.bin"
-    )
+    msg.add_attachment(BINARY, maintype="application", subtype="octet-stream",
+                       filename="données.bin")
     await _deliver(env, msg.as_bytes())
     await env.sign_in()
     page = env.page
@@ -117,9 +115,8 @@ async def test_an_attachment_downloads_byte_identical(web_browser: Browser, tmp_
 
 async def test_reply_is_sent_and_arrives(web_browser: Browser) -> None:
     env = web_browser
-    await _deliver(
-        env, make_message("Lunch?", body="Friday at noon?\n", sender="Bob <bob@example.org>")
-    )
+    await _deliver(env, make_message("Lunch?", body="Friday at noon?\n",
+                                     sender="Bob <bob@example.org>"))
     await env.sign_in()
     page = env.page
     await page.get_by_role("link", name=re.compile("Lunch\\?")).click()
@@ -149,8 +146,7 @@ async def test_keyboard_help_and_drag_to_folder(web_browser: Browser) -> None:
     assert await page.locator("#help-dialog").is_visible()
     await page.keyboard.press("Escape")
     await page.locator(".message-row").first.drag_to(
-        page.locator('#folder-list [data-drop-folder="Archive"]')
-    )
+        page.locator('#folder-list [data-drop-folder="Archive"]'))
     archive = await env.services.mail.get_folder(env.ann.id, "Archive")
     for _ in range(50):
         if await env.services.mail.messages(env.ann.id, archive.id):
@@ -163,16 +159,13 @@ async def test_keyboard_help_and_drag_to_folder(web_browser: Browser) -> None:
 async def test_phone_sized_screen_is_usable(web_browser: Browser) -> None:
     env = web_browser
     await _deliver(env, make_message("Read me on the bus", body="Small screens too.\n"))
-    page = await env.new_page(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
+    page = await env.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
     await env.sign_in(page)
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing sticks out sideways
-    assert (
-        not await page.locator("#sidebar").is_visible()
-        or (await page.locator("#sidebar").bounding_box() or {"x": -1})["x"] < 0
-    )
+    assert not await page.locator("#sidebar").is_visible() or \
+        (await page.locator("#sidebar").bounding_box() or {"x": -1})["x"] < 0
     await page.get_by_role("button", name="Folders").click()
     await page.locator('#sidebar a[data-drop-folder="Sent"]').wait_for(state="visible")
     await page.get_by_role("button", name="Folders").click()

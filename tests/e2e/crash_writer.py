@@ -139,9 +139,8 @@ async def ensure_account(services: Services) -> int:
 class Writer:
     """One run: appends and the occasional copy, move or expunge, reported line by line."""
 
-    def __init__(
-        self, services: Services, account_id: int, inbox_id: int, run: int, rng: random.Random
-    ) -> None:
+    def __init__(self, services: Services, account_id: int, inbox_id: int, run: int,
+                 rng: random.Random) -> None:
         self.services = services
         self.account_id = account_id
         self.inbox_id = inbox_id
@@ -155,9 +154,8 @@ class Writer:
         if r < 0.70 or not self.live:
             token = f"r{self.run}n{i}x{self.rng.randrange(16**6):06x}"
             date = datetime.now(UTC)
-            await self.append(
-                "A", token, message(token, body_of(unique_size(self.rng), self.rng), date)
-            )
+            await self.append("A", token, message(token, body_of(unique_size(self.rng),
+                                                                 self.rng), date))
         elif r < 0.82:
             await self.append("S", *shared_message(self.rng.randrange(len(SHARED_SIZES))))
         elif r < 0.89:
@@ -290,13 +288,8 @@ class Zygote:
 
     def __init__(self, env: dict[str, str], cwd: Path | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--zygote"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-            cwd=cwd or Path(__file__).parents[2],
-        )
+            [sys.executable, __file__, "--zygote"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env, text=True, cwd=cwd or Path(__file__).parents[2])
 
     def ask(self, **request: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None

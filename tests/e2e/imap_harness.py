@@ -54,9 +54,8 @@ class ImapNode:
 async def imap_node_fixture(tmp_path: Path) -> AsyncIterator[ImapNode]:
     if PG_URL:
         await reset_postgres(PG_URL)
-    ports = dict.fromkeys(
-        ("imap_port", "imaps_port", "smtp_port", "submission_port", "submissions_port"), 0
-    )
+    ports = dict.fromkeys(("imap_port", "imaps_port", "smtp_port", "submission_port",
+                           "submissions_port"), 0)
     services = await open_services(test_settings(tmp_path, **ports))
     try:
         await make_org(services)

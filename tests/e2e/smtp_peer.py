@@ -32,14 +32,8 @@ class PeerHandler:
     rcpt_reply: Callable[[str], str | None] = lambda address: None
     data_replies: list[str] = field(default_factory=list)  # used up one per DATA
 
-    async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
         reply = self.rcpt_reply(address)
         if reply:
             return reply
@@ -50,9 +44,8 @@ class PeerHandler:
         if self.data_replies:
             return self.data_replies.pop(0)
         assert isinstance(envelope.content, bytes)
-        self.messages.append(
-            Received(str(envelope.mail_from), list(envelope.rcpt_tos), envelope.content)
-        )
+        self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
+                                      envelope.content))
         return "250 2.0.0 Queued"
 
 
@@ -60,9 +53,8 @@ class Peer:
     def __init__(self) -> None:
         self.handler = PeerHandler()
         self._port = free_port()
-        self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self._port, decode_data=False
-        )
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self._port,
+                                     decode_data=False)
 
     def __enter__(self) -> Peer:
         self.controller.start()
@@ -88,11 +80,7 @@ def remote_dns(resolver: StaticResolver, domain: str = "remote.test") -> None:
 
 def publish_dkim(resolver: StaticResolver, domain: Domain) -> None:
     key = serialization.load_pem_private_key(domain.dkim_private_key.encode(), None)
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    resolver.add(
-        f"{domain.dkim_selector}._domainkey.{domain.name}",
-        "TXT",
-        f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}",
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    resolver.add(f"{domain.dkim_selector}._domainkey.{domain.name}", "TXT",
+                 f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}")

@@ -34,28 +34,14 @@ class ServerProcess:
     zygote: Zygote | None = None
 
     def __post_init__(self) -> None:
-        self.ports = {
-            name: free_port()
-            for name in (
-                "smtp_port",
-                "submission_port",
-                "submissions_port",
-                "http_port",
-                "imap_port",
-                "imaps_port",
-                "pop3_port",
-                "pop3s_port",
-            )
-        }
+        self.ports = {name: free_port() for name in
+                      ("smtp_port", "submission_port", "submissions_port", "http_port",
+                       "imap_port", "imaps_port", "pop3_port", "pop3s_port")}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "dns.toml").write_text("")
-        lines = [
-            f'data_dir = "{self.data_dir}"',
-            'hostname = "mx.postroom.test"',
-            f'dns_static_file = "{self.data_dir / "dns.toml"}"',
-            "argon2_time_cost = 1",
-            "argon2_memory_kib = 8",
-        ]
+        lines = [f'data_dir = "{self.data_dir}"', 'hostname = "mx.postroom.test"',
+                 f'dns_static_file = "{self.data_dir / "dns.toml"}"',
+                 "argon2_time_cost = 1", "argon2_memory_kib = 8"]
         if self.database_url:
             lines.append(f'database_url = "{self.database_url}"')
         lines += [f"{k} = {v}" for k, v in self.ports.items()]
@@ -63,9 +49,8 @@ class ServerProcess:
         self.config.write_text("\n".join(lines) + "\n")
 
     def settings(self) -> Settings:
-        return test_settings(
-            self.data_dir.parent, data_dir=self.data_dir, dns_static_file=self.data_dir / "dns.toml"
-        )
+        return test_settings(self.data_dir.parent, data_dir=self.data_dir,
+                             dns_static_file=self.data_dir / "dns.toml")
 
     @property
     def smtp(self) -> int:
@@ -76,12 +61,9 @@ class ServerProcess:
             env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
             self.zygote = Zygote(env)
         self.log_path = self.data_dir / f"serve-{time.monotonic_ns()}.log"
-        self.pid = self.zygote.fork(
-            "cli",
-            out=self.log_path,
-            err=self.log_path,
-            args=["serve", "--config", str(self.config), "--log-level", "WARNING"],
-        )
+        self.pid = self.zygote.fork("cli", out=self.log_path, err=self.log_path,
+                                    args=["serve", "--config", str(self.config),
+                                          "--log-level", "WARNING"])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not Path(f"/proc/{self.pid}").exists() or _zombie(self.pid):

@@ -77,9 +77,8 @@ def make_env(data_dir: Path | None = None, **extra: str) -> dict[str, str]:
 
 
 def settings_for(data_dir: Path) -> Settings:
-    return load_settings(
-        data_dir=data_dir, database_url=None, argon2_time_cost=1, argon2_memory_kib=8
-    )
+    return load_settings(data_dir=data_dir, database_url=None, argon2_time_cost=1,
+                         argon2_memory_kib=8)
 
 
 class Postroom:
@@ -98,64 +97,41 @@ class Postroom:
         self.zygote = zygote
         self.count = 0
 
-    def real(
-        self, *args: str, env: dict[str, str] | None = None, ok: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [*postroom_command(), *args],
-            capture_output=True,
-            text=True,
-            env=env or self.env,
-            cwd=self.cwd,
-            timeout=120,
-        )
+    def real(self, *args: str, env: dict[str, str] | None = None,
+             ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*postroom_command(), *args], capture_output=True, text=True,
+                              env=env or self.env, cwd=self.cwd, timeout=120)
         if ok:
             assert done.returncode == 0, f"postroom {' '.join(args)}: {done.stderr}"
         return done
 
-    def start(
-        self, args: tuple[str, ...], stdin: str | None, env: dict[str, str] | None
-    ) -> tuple[int, Path, Path]:
+    def start(self, args: tuple[str, ...], stdin: str | None,
+              env: dict[str, str] | None) -> tuple[int, Path, Path]:
         self.count += 1
         out, err, given = (self.cwd / f"cli{self.count}.{n}" for n in ("out", "err", "in"))
         given.write_text(stdin or "")
-        pid = self.zygote.fork(
-            "cli",
-            out=out,
-            err=err,
-            stdin=given,
-            args=list(args),
-            env={"POSTROOM_DATA_DIR": str(self.data_dir), **(env or {})},
-        )
+        pid = self.zygote.fork("cli", out=out, err=err, stdin=given, args=list(args),
+                               env={"POSTROOM_DATA_DIR": str(self.data_dir), **(env or {})})
         return pid, out, err
 
-    def finish(
-        self, args: tuple[str, ...], pid: int, out: Path, err: Path, ok: bool
-    ) -> subprocess.CompletedProcess[str]:
+    def finish(self, args: tuple[str, ...], pid: int, out: Path, err: Path,
+               ok: bool) -> subprocess.CompletedProcess[str]:
         code = self.zygote.wait(pid)
-        done = subprocess.CompletedProcess(
-            ["postroom", *args], code, out.read_text(), err.read_text()
-        )
+        done = subprocess.CompletedProcess(["postroom", *args], code, out.read_text(),
+                                           err.read_text())
         if ok:
             assert code == 0, f"postroom {' '.join(args)} exited {code}: {done.stderr}"
         return done
 
-    def run(
-        self,
-        *args: str,
-        stdin: str | None = None,
-        ok: bool = True,
-        env: dict[str, str] | None = None,
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, stdin: str | None = None, ok: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return self.finish(args, *self.start(args, stdin, env), ok=ok)
 
-    def run_all(
-        self, commands: dict[str, tuple[tuple[str, ...], str | None]], ok: bool = True
-    ) -> dict[str, subprocess.CompletedProcess[str]]:
+    def run_all(self, commands: dict[str, tuple[tuple[str, ...], str | None]],
+                ok: bool = True) -> dict[str, subprocess.CompletedProcess[str]]:
         """Run independent commands side by side."""
-        started = {
-            name: (args, self.start(args, stdin, None)) for name, (args, stdin) in commands.items()
-        }
+        started = {name: (args, self.start(args, stdin, None))
+                   for name, (args, stdin) in commands.items()}
         return {name: self.finish(args, *proc, ok=ok) for name, (args, proc) in started.items()}
 
     def login(self, address: str, password: str) -> bool:
@@ -255,28 +231,20 @@ async def _seed_errors(settings: Settings) -> None:
 
 def test_errors_are_one_clear_line(postroom: Postroom) -> None:
     asyncio.run(_seed_errors(settings_for(postroom.data_dir)))
-    results = postroom.run_all(
-        {
-            "unknown org": (("account", "list", "--org", "Nowhere"), None),
-            "unknown org for domain": (("domain", "add", "Nowhere", "nowhere.test"), None),
-            "duplicate domain": (("domain", "add", "Small College", "full.test"), None),
-            "beyond mailboxes": (
-                ("account", "add", "second@full.test", "--password-stdin", "--quota", "1MiB"),
-                PASSWORD + "\n",
-            ),
-            "beyond storage": (
-                ("account", "add", "big@small.test", "--password-stdin", "--quota", "2GiB"),
-                PASSWORD + "\n",
-            ),
-            "bad size": (("org", "create", "Odd College", "--storage", "ten parsecs"), None),
-            "unknown account": (
-                ("account", "passwd", "ghost@small.test", "--password-stdin"),
-                PASSWORD + "\n",
-            ),
-            "short password": (("account", "add", "new@small.test", "--password-stdin"), "short\n"),
-        },
-        ok=False,
-    )
+    results = postroom.run_all({
+        "unknown org": (("account", "list", "--org", "Nowhere"), None),
+        "unknown org for domain": (("domain", "add", "Nowhere", "nowhere.test"), None),
+        "duplicate domain": (("domain", "add", "Small College", "full.test"), None),
+        "beyond mailboxes": (("account", "add", "second@full.test", "--password-stdin",
+                              "--quota", "1MiB"), PASSWORD + "\n"),
+        "beyond storage": (("account", "add", "big@small.test", "--password-stdin",
+                            "--quota", "2GiB"), PASSWORD + "\n"),
+        "bad size": (("org", "create", "Odd College", "--storage", "ten parsecs"), None),
+        "unknown account": (("account", "passwd", "ghost@small.test", "--password-stdin"),
+                            PASSWORD + "\n"),
+        "short password": (("account", "add", "new@small.test", "--password-stdin"),
+                           "short\n"),
+    }, ok=False)
     assert_one_line_error(results["unknown org"], "Nowhere")
     assert_one_line_error(results["unknown org for domain"], "Nowhere")
     assert_one_line_error(results["duplicate domain"], "full.test", "exists")
@@ -309,61 +277,34 @@ def test_directory_commands(postroom: Postroom) -> None:
     added = run("domain", "add", "Acme College", "Acme.Test")
     assert added.stdout == "added domain acme.test (DKIM selector postroom1)\n"
     # Independent commands run side by side: every process start costs seconds.
-    made = postroom.run_all(
-        {
-            "ann": (
-                (
-                    "account",
-                    "add",
-                    "Ann@acme.test",
-                    "--password-stdin",
-                    "--quota",
-                    "1GiB",
-                    "--admin",
-                    "--name",
-                    "Ann Example",
-                ),
-                PASSWORD + "\n",
-            ),
-            "bob": (
-                ("account", "add", "bob@acme.test", "--password-stdin", "--quota", "500MiB"),
-                PASSWORD + "\n",
-            ),
-        }
-    )
+    made = postroom.run_all({
+        "ann": (("account", "add", "Ann@acme.test", "--password-stdin", "--quota", "1GiB",
+                 "--admin", "--name", "Ann Example"), PASSWORD + "\n"),
+        "bob": (("account", "add", "bob@acme.test", "--password-stdin", "--quota", "500MiB"),
+                PASSWORD + "\n"),
+    })
     assert made["ann"].stdout == "created account ann@acme.test (org_admin, quota 1 GiB)\n"
     assert made["bob"].stdout == "created account bob@acme.test (user, quota 500 MiB)\n"
     assert postroom.login("ann@acme.test", PASSWORD)
     assert not postroom.login("ann@acme.test", PASSWORD + "\n")
 
-    listed = postroom.run_all(
-        {
-            "orgs": (("org", "list"), None),
-            "domains": (("domain", "list"), None),
-            "accounts": (("account", "list", "--org", "Acme College"), None),
-        }
-    )
+    listed = postroom.run_all({"orgs": (("org", "list"), None),
+                               "domains": (("domain", "list"), None),
+                               "accounts": (("account", "list", "--org", "Acme College"), None)})
     assert table_rows(listed["orgs"].stdout) == [
-        ["Acme College", "active", "2/3", "1.5 GiB/5 GiB", "yes", "charged", "acme.test"]
-    ]
+        ["Acme College", "active", "2/3", "1.5 GiB/5 GiB", "yes", "charged", "acme.test"]]
     assert table_rows(listed["domains"].stdout) == [
-        ["acme.test", "Acme College", "pending_dns", "postroom1"]
-    ]
+        ["acme.test", "Acme College", "pending_dns", "postroom1"]]
     assert table_rows(listed["accounts"].stdout) == [
         ["ann@acme.test", "Ann Example", "active", "org_admin", "0 B/1 GiB"],
-        ["bob@acme.test", "-", "active", "user", "0 B/500 MiB"],
-    ]
+        ["bob@acme.test", "-", "active", "user", "0 B/500 MiB"]]
 
-    changed = postroom.run_all(
-        {
-            "passwd": (
-                ("account", "passwd", "bob@acme.test", "--password-stdin"),
-                "second password 2\n",
-            ),
-            "suspend": (("account", "suspend", "ann@acme.test"), None),
-            "alias": (("alias", "add", "info@acme.test", "ann@acme.test", "bob@acme.test"), None),
-        }
-    )
+    changed = postroom.run_all({
+        "passwd": (("account", "passwd", "bob@acme.test", "--password-stdin"),
+                   "second password 2\n"),
+        "suspend": (("account", "suspend", "ann@acme.test"), None),
+        "alias": (("alias", "add", "info@acme.test", "ann@acme.test", "bob@acme.test"), None),
+    })
     assert changed["passwd"].stdout == "password of bob@acme.test changed\n"
     assert changed["suspend"].stdout == "suspended ann@acme.test\n"
     assert changed["alias"].stdout == "alias info@acme.test -> ann@acme.test, bob@acme.test\n"
@@ -371,19 +312,13 @@ def test_directory_commands(postroom: Postroom) -> None:
     assert postroom.login("bob@acme.test", "second password 2")
     assert not postroom.login("ann@acme.test", PASSWORD)  # suspended
 
-    final = postroom.run_all(
-        {
-            "aliases": (("alias", "list"), None),
-            "delete": (("account", "delete", "bob@acme.test", "--yes"), None),
-        }
-    )
+    final = postroom.run_all({"aliases": (("alias", "list"), None),
+                              "delete": (("account", "delete", "bob@acme.test", "--yes"), None)})
     assert table_rows(final["aliases"].stdout) == [
-        ["info@acme.test", "ann@acme.test, bob@acme.test"]
-    ]
+        ["info@acme.test", "ann@acme.test, bob@acme.test"]]
     assert final["delete"].stdout == "deleted bob@acme.test\n"
     assert table_rows(run("account", "list", "--org", "Acme College").stdout) == [
-        ["ann@acme.test", "Ann Example", "suspended", "org_admin", "0 B/1 GiB"]
-    ]
+        ["ann@acme.test", "Ann Example", "suspended", "org_admin", "0 B/1 GiB"]]
 
 
 # --- demo and migrate -------------------------------------------------------------------------
@@ -438,19 +373,12 @@ class Server:
 
     def __init__(self, postroom: Postroom, log: Path) -> None:
         self.ports = {name: free_port() for name in PORT_SETTINGS}
-        env = make_env(
-            postroom.data_dir,
-            **{f"POSTROOM_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
-        )
+        env = make_env(postroom.data_dir, **{f"POSTROOM_{name.upper()}_PORT": str(port)
+                                             for name, port in self.ports.items()})
         self.log = log
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [*postroom_command(), "serve"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=postroom.cwd,
-            )
+            self.proc = subprocess.Popen([*postroom_command(), "serve"], stdout=out,
+                                         stderr=subprocess.STDOUT, env=env, cwd=postroom.cwd)
 
     def text(self) -> str:
         return self.log.read_text()

@@ -129,9 +129,8 @@ def check_bytes(raw: bytes, size: int, digest: str, parsed: dict[str, str]) -> s
     token = str(msg["X-Crash-Token"])
     assert str(msg["Subject"]) == f"crash {token}", f"torn headers in {digest}"
     body = raw.split(b"\r\n\r\n", 1)[1]
-    assert hashlib.sha256(body).hexdigest() == str(msg["X-Crash-Body-SHA256"]), (
+    assert hashlib.sha256(body).hexdigest() == str(msg["X-Crash-Body-SHA256"]), \
         f"torn body in {digest} ({token})"
-    )
     parsed[digest] = token
     return token
 
@@ -282,21 +281,20 @@ def check_rows(model: Model, snap: Snapshot) -> None:
         assert got is not None, f"reported message {want.token} at {key} is gone"
         assert got.token == want.token, f"{key} holds {got.token}, reported {want.token}"
         extra = got.flags - want.flags
-        assert extra <= {"\\Deleted"} and want.flags <= got.flags, (
+        assert extra <= {"\\Deleted"} and want.flags <= got.flags, \
             f"{key} ({want.token}) has flags {sorted(got.flags)}, reported {sorted(want.flags)}"
-        )
         if extra:
             assert key in model.expunge_targets, f"{key} has \\Deleted but was never expunged"
     if snap.uidvalidity is not None and model.uidvalidity is not None:
         assert snap.uidvalidity == model.uidvalidity, "UIDVALIDITY of INBOX changed"
 
 
-def diff_message(
-    actual: Counter[tuple[str, str]], expected: Counter[tuple[str, str]], pending: list[str] | None
-) -> str:
+def diff_message(actual: Counter[tuple[str, str]], expected: Counter[tuple[str, str]],
+                 pending: list[str] | None) -> str:
     missing = sorted((expected - actual).items())
     extra = sorted((actual - expected).items())
-    return f"store differs from the reports: missing {missing}, extra {extra}, in flight {pending}"
+    return f"store differs from the reports: missing {missing}, extra {extra}, " \
+           f"in flight {pending}"
 
 
 # --- fixtures -----------------------------------------------------------------------------
@@ -322,13 +320,8 @@ def database_url() -> Iterator[str | None]:
     name = f"postroom_crash_{os.getpid()}_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
+        conn = await asyncpg.connect(host=url.host, port=url.port, user=url.username,
+                                     password=url.password, database=url.database)
         try:
             await conn.execute(sql)
         finally:
@@ -343,11 +336,8 @@ def database_url() -> Iterator[str | None]:
 
 def child_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
-    env.update(
-        POSTROOM_DATA_DIR=str(data_dir),
-        POSTROOM_ARGON2_TIME_COST="1",
-        POSTROOM_ARGON2_MEMORY_KIB="8",
-    )
+    env.update(POSTROOM_DATA_DIR=str(data_dir), POSTROOM_ARGON2_TIME_COST="1",
+               POSTROOM_ARGON2_MEMORY_KIB="8")
     if database_url:
         env["POSTROOM_DATABASE_URL"] = database_url
     return env
@@ -385,11 +375,7 @@ class Crash:
             with open(out, "wb") as o, open(err, "wb") as e:
                 direct = subprocess.Popen(
                     [sys.executable, str(WRITER), "--run", str(run), "--seed", str(seed)],
-                    stdout=o,
-                    stderr=e,
-                    env=self.env,
-                    cwd=Path(__file__).parents[2],
-                )
+                    stdout=o, stderr=e, env=self.env, cwd=Path(__file__).parents[2])
             pid = direct.pid
         else:
             pid = self.zygote.fork("write", out=out, err=err, run=run, seed=seed)
@@ -422,9 +408,8 @@ class Crash:
         report = out.read_text()
         assert status == 0, f"postroom verify exited {status}:\n{report}{err.read_text()}"
         assert report.splitlines()[-1].startswith("0 problems,"), report
-        assert all(line.startswith(("leftover: ", "0 problems")) for line in report.splitlines()), (
-            report
-        )
+        assert all(line.startswith(("leftover: ", "0 problems"))
+                   for line in report.splitlines()), report
 
 
 def postroom_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -432,7 +417,9 @@ def postroom_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_sigkill_never_loses_or_tears_a_message(tmp_path: Path, database_url: str | None) -> None:
+def test_sigkill_never_loses_or_tears_a_message(
+    tmp_path: Path, database_url: str | None
+) -> None:
     seed = int(os.environ.get("POSTROOM_CRASH_SEED", secrets.randbits(32)))
     env = child_env(tmp_path / "data", database_url)
     crash = Crash(tmp_path, env, database_url, random.Random(seed), Zygote(env))
@@ -448,11 +435,9 @@ def test_sigkill_never_loses_or_tears_a_message(tmp_path: Path, database_url: st
             os.kill(crash.writer, signal.SIGKILL)
         crash.zygote.close()
     model = crash.model
-    print(
-        f"{KILLS} kills in {time.monotonic() - started:.1f} s, {model.done} operations "
-        f"returned, {len(model.rows)} messages, in flight: {dict(crash.outcomes)}, seconds: "
-        + ", ".join(f"{k} {v:.1f}" for k, v in crash.seconds.items())
-    )
+    print(f"{KILLS} kills in {time.monotonic() - started:.1f} s, {model.done} operations "
+          f"returned, {len(model.rows)} messages, in flight: {dict(crash.outcomes)}, seconds: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in crash.seconds.items()))
     assert model.done >= KILLS, "the writer hardly wrote: the kills tested nothing"
     assert len(model.rows) > 0
 

@@ -38,13 +38,8 @@ def run_fetchmail(binary: str, node: ImapNode, root: Path) -> str:
     )
     os.chmod(rc, 0o600)
     env = {**os.environ, "HOME": str(root), "FETCHMAILHOME": str(root)}
-    done = subprocess.run(
-        [binary, "-f", str(rc), "-v", "--nodetach"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    done = subprocess.run([binary, "-f", str(rc), "-v", "--nodetach"], capture_output=True,
+                          text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 

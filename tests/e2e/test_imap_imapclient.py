@@ -56,8 +56,7 @@ async def test_qresync_after_changes_while_disconnected(imap_node: ImapNode) -> 
         client = connect(imap_node)
         client.enable("QRESYNC")
         client._command_and_check(
-            "select", f"INBOX (QRESYNC ({uidvalidity} {modseq} 1:4))", unpack=True
-        )
+            "select", f"INBOX (QRESYNC ({uidvalidity} {modseq} 1:4))", unpack=True)
         untagged = client._imap.untagged_responses
         vanished = untagged.get("VANISHED", [])
         fetched = untagged.get("FETCH", [])
@@ -81,8 +80,7 @@ async def test_condstore_unchangedsince(imap_node: ImapNode) -> None:
         before = client.fetch([1], ["MODSEQ"])[1][b"MODSEQ"][0]
         client.add_flags([1], ["$Seen-elsewhere"])
         typ, data = client._imap._simple_command(
-            "UID", "STORE", "1", f"(UNCHANGEDSINCE {before})", "+FLAGS", "(\\Seen)"
-        )
+            "UID", "STORE", "1", f"(UNCHANGEDSINCE {before})", "+FLAGS", "(\\Seen)")
         client.logout()
         return typ, data
 

@@ -40,11 +40,9 @@ def ok(result: tuple[str, list[object]]) -> list[object]:
 
 
 async def test_starttls_login_append_fetch_byte_identical(imap_node: ImapNode) -> None:
-    raws = [
-        make_message("Bytes", body="Exactly these bytes.\r\n"),
-        make_message("Attachment", attachment=bytes(range(256)) * 40),
-        b"Subject: odd\r\n\r\n\xff\xfe 8-bit body\r\n",
-    ]
+    raws = [make_message("Bytes", body="Exactly these bytes.\r\n"),
+            make_message("Attachment", attachment=bytes(range(256)) * 40),
+            b"Subject: odd\r\n\r\n\xff\xfe 8-bit body\r\n"]
 
     def run() -> list[bytes]:
         client = starttls_client(imap_node)
@@ -71,8 +69,7 @@ async def test_implicit_tls(imap_node: ImapNode) -> None:
 
 
 async def test_plain_login_refused_without_tls_when_not_loopback_policy(
-    imap_node: ImapNode,
-) -> None:
+        imap_node: ImapNode) -> None:
     # Loopback is allowed in development; the setting decides (see transcript tests for
     # the refusal). Here: LOGIN over plain TCP on loopback works.
     def run() -> str:

@@ -48,9 +48,8 @@ SyncState *
 
 
 def mbsync(binary: str, rc: Path) -> str:
-    done = subprocess.run(
-        [binary, "-c", str(rc), "-a"], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([binary, "-c", str(rc), "-a"], capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -72,9 +71,8 @@ async def test_mbsync_both_ways(imap_node: ImapNode, tmp_path: Path) -> None:
     for i, raw in enumerate(inbox_raws):
         await mail.append(account, "INBOX", raw, ["\\Seen"] if i == 0 else [])
     await mail.create_folder(account, "Projects/2026")
-    await mail.append(
-        account, "Projects/2026", make_message("Plan", body="Plan\r\n"), ["\\Flagged"]
-    )
+    await mail.append(account, "Projects/2026", make_message("Plan", body="Plan\r\n"),
+                      ["\\Flagged"])
     await mail.create_folder(account, "Пошта")
     await mail.append(account, "Пошта", make_message("Лист", body="Привіт\r\n"))
     rc = config(imap_node, tmp_path)
@@ -116,6 +114,5 @@ async def test_mbsync_both_ways(imap_node: ImapNode, tmp_path: Path) -> None:
     local = files(root / "INBOX")
     assert len(local) == 4
     assert any(b"Arrived later" in p.read_bytes() for p in local)
-    assert any(
-        p.name.split(":2,")[1].startswith("R") or "R" in p.name.split(":2,")[1] for p in local
-    )
+    assert any(p.name.split(":2,")[1].startswith("R") or "R" in p.name.split(":2,")[1]
+               for p in local)

@@ -20,13 +20,8 @@ async def test_idle_sees_smtp_delivery(imap_node: ImapNode) -> None:
     smtp = await smtp_server.start(server_context(imap_node.services))
     try:
         mx_port = smtp[0].port
-        client = await asyncio.to_thread(
-            IMAPClient,
-            imap_node.host,
-            port=imap_node.tls_port,
-            ssl=True,
-            ssl_context=imap_node.client_tls(),
-        )
+        client = await asyncio.to_thread(IMAPClient, imap_node.host, port=imap_node.tls_port,
+                                         ssl=True, ssl_context=imap_node.client_tls())
         await asyncio.to_thread(client.login, imap_node.address, imap_node.password)
         await asyncio.to_thread(client.select_folder, "INBOX")
         await asyncio.to_thread(client.idle)

@@ -34,10 +34,8 @@ pathlib.Path(sys.argv[1], uuid.uuid4().hex).write_bytes(sys.stdin.buffer.read())
 async def mailbox(services: Services) -> list[bytes]:
     await make_org(services)
     account = await make_account(services)
-    raws = [
-        make_message(f"Download {i}", body=f"Line one.\n.dotted {i}\n" * (i + 1))
-        for i in range(COUNT)
-    ]
+    raws = [make_message(f"Download {i}", body=f"Line one.\n.dotted {i}\n" * (i + 1))
+            for i in range(COUNT)]
     for raw in raws:
         await services.mail.append(account.id, "INBOX", raw)
     return raws
@@ -55,11 +53,8 @@ async def remaining(services: Services) -> int:
 
 async def run(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **(env or {})})
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode(errors="replace")
 
@@ -80,26 +75,16 @@ def fetchmail_rc(node: LivePop3, home: Path, out_dir: Path) -> Path:
 
 
 @pytest.mark.skipif(shutil.which("fetchmail") is None, reason="fetchmail is not installed")
-async def test_fetchmail_downloads_the_mailbox_over_stls(
-    services: Services, tmp_path: Path, mailbox: list[bytes]
-) -> None:
+async def test_fetchmail_downloads_the_mailbox_over_stls(services: Services, tmp_path: Path,
+                                                         mailbox: list[bytes]) -> None:
     out_dir = tmp_path / "fetched"
     out_dir.mkdir()
     async with live_pop3(services, plaintext_auth=PlaintextAuth.NEVER) as node:
         rc = fetchmail_rc(node, tmp_path, out_dir)
-        code, log = await run(
-            "fetchmail",
-            "-f",
-            str(rc),
-            "--nodetach",
-            "--nosyslog",
-            "-i",
-            str(tmp_path / "fetchids"),
-            "--pidfile",
-            str(tmp_path / "fetchmail.pid"),
-            "-v",
-            env={"HOME": str(tmp_path)},
-        )
+        code, log = await run("fetchmail", "-f", str(rc), "--nodetach", "--nosyslog",
+                              "-i", str(tmp_path / "fetchids"), "--pidfile",
+                              str(tmp_path / "fetchmail.pid"), "-v",
+                              env={"HOME": str(tmp_path)})
     assert code == 0, log
     assert "STLS" in log
     got = sorted(lines_of(p.read_bytes()) for p in out_dir.iterdir())
@@ -134,9 +119,8 @@ def getmail_rc(node: LivePop3, home: Path, out_dir: Path) -> str:
 
 
 @pytest.mark.skipif(shutil.which("getmail") is None, reason="getmail6 is not installed")
-async def test_getmail_downloads_the_mailbox_over_pop3s(
-    services: Services, tmp_path: Path, mailbox: list[bytes]
-) -> None:
+async def test_getmail_downloads_the_mailbox_over_pop3s(services: Services, tmp_path: Path,
+                                                        mailbox: list[bytes]) -> None:
     out_dir = tmp_path / "fetched"
     out_dir.mkdir()
     state = tmp_path / "getmail"

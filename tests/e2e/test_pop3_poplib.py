@@ -30,9 +30,8 @@ async def ann(services: Services) -> int:
     await make_org(services)
     account = await make_account(services)
     for i in range(4):
-        await services.mail.append(
-            account.id, "INBOX", make_message(f"Message {i}", body=f"Line.\n.{i}\n" * 50)
-        )
+        await services.mail.append(account.id, "INBOX",
+                                   make_message(f"Message {i}", body=f"Line.\n.{i}\n" * 50))
     await services.mail.append(account.id, "INBOX", ODD)
     return account.id
 
@@ -60,9 +59,8 @@ def pop3_form(stored: bytes) -> bytes:
     return unstuff(b"".join(encode_message([stored])))
 
 
-async def test_everything_agrees_with_the_store(
-    services: Services, ann: int, live: LivePop3
-) -> None:
+async def test_everything_agrees_with_the_store(services: Services, ann: int,
+                                                live: LivePop3) -> None:
     stored = [await services.mail.read_message(r) for r in await rows(services, ann)]
     Retr = tuple[bytes, list[bytes], int]
 
@@ -100,7 +98,8 @@ async def test_dele_and_quit_removes(services: Services, ann: int, live: LivePop
     assert [r.uid for r in await rows(services, ann)] == [2, 4, 5]
 
 
-async def test_dele_and_drop_removes_nothing(services: Services, ann: int, live: LivePop3) -> None:
+async def test_dele_and_drop_removes_nothing(services: Services, ann: int,
+                                             live: LivePop3) -> None:
     def session() -> None:
         c = logged_in(live)
         c.dele(1)
@@ -117,9 +116,8 @@ async def test_dele_and_drop_removes_nothing(services: Services, ann: int, live:
     assert await asyncio.to_thread(lambda: logged_in(live).stat()[0]) == 5  # lock released
 
 
-async def test_uidls_stable_across_sessions_and_expunges(
-    services: Services, ann: int, live: LivePop3
-) -> None:
+async def test_uidls_stable_across_sessions_and_expunges(services: Services, ann: int,
+                                                         live: LivePop3) -> None:
     def uidl() -> list[bytes]:
         c = logged_in(live)
         ids = [line.split()[1] for line in c.uidl()[1]]
@@ -163,15 +161,11 @@ async def test_retr_sets_seen(services: Services, ann: int, live: LivePop3) -> N
 
     await asyncio.to_thread(session)
     assert ["\\Seen" in r.flags for r in await rows(services, ann)] == [
-        False,
-        True,
-        False,
-        False,
-        False,
-    ]
+        False, True, False, False, False]
 
 
-async def test_storage_trouble_is_sys_temp(services: Services, ann: int, live: LivePop3) -> None:
+async def test_storage_trouble_is_sys_temp(services: Services, ann: int,
+                                           live: LivePop3) -> None:
     victim = (await rows(services, ann))[0]
     services.blobs.path(victim.blob_hash).unlink()  # the blob store lost a file
 
@@ -206,7 +200,6 @@ async def test_delivered_message_appears(services: Services, ann: int, live: Liv
 
 async def test_idle_client_is_logged_out(services: Services, ann: int) -> None:
     async with live_pop3(services, ServerLimits(idle_timeout=0.3)) as node:
-
         def session() -> bytes:
             c = node.client()
             c.sock.settimeout(5)
@@ -217,7 +210,6 @@ async def test_idle_client_is_logged_out(services: Services, ann: int) -> None:
 
 async def test_connections_per_ip_are_limited(services: Services, ann: int) -> None:
     async with live_pop3(services, ServerLimits(connections_per_ip=2)) as node:
-
         def sessions() -> bytes:
             held = [node.client(), node.client()]
             try:

@@ -18,18 +18,15 @@ from tests.protocol.pop3.live import HOST, live_pop3
 async def test_message_sent_over_smtp_is_retrieved_over_pop3(services: Services) -> None:
     await make_org(services)
     await make_account(services)
-    delivery = build_delivery(
-        services.settings, services.tenancy, services.mail, resolver=StaticResolver()
-    )  # no DNS on the test machine
+    delivery = build_delivery(services.settings, services.tenancy, services.mail,
+                              resolver=StaticResolver())  # no DNS on the test machine
     ctx = server_context(services)
     settings = ctx.settings.model_copy(
-        update={"smtp_port": 0, "submission_port": 0, "submissions_port": 0}
-    )
+        update={"smtp_port": 0, "submission_port": 0, "submissions_port": 0})
     smtp = await SmtpServer(dataclasses.replace(ctx, settings=settings), delivery).start()
     sent = make_message(subject="Over SMTP", body="Sent to the MX.\n.A dotted line.\n")
     try:
         async with live_pop3(services) as node:
-
             def exchange() -> list[bytes]:
                 with smtplib.SMTP(HOST, smtp[0].port, timeout=30) as client:
                     client.sendmail("bob@remote.test", ["ann@example.org"], sent)

@@ -33,11 +33,9 @@ def refusal(call: object) -> str:
     return "accepted"
 
 
-async def test_plaintext_refused_without_tls_when_policy_is_never(
-    services: Services, ann: int
-) -> None:
+async def test_plaintext_refused_without_tls_when_policy_is_never(services: Services,
+                                                                  ann: int) -> None:
     async with live_pop3(services, plaintext_auth=PlaintextAuth.NEVER) as node:
-
         def session() -> tuple[str, str, dict[str, list[str]]]:
             c = node.client()
             capa = c.capa()
@@ -53,11 +51,9 @@ async def test_plaintext_refused_without_tls_when_policy_is_never(
     assert "STLS" in capa and "USER" not in capa and "SASL" not in capa
 
 
-async def test_plaintext_allowed_on_loopback_when_policy_allows(
-    services: Services, ann: int
-) -> None:
+async def test_plaintext_allowed_on_loopback_when_policy_allows(services: Services,
+                                                                ann: int) -> None:
     async with live_pop3(services, plaintext_auth=PlaintextAuth.LOOPBACK) as node:
-
         def session() -> tuple[int, int]:
             c = node.client()
             c.user(ADDRESS)
@@ -71,7 +67,6 @@ async def test_plaintext_allowed_on_loopback_when_policy_allows(
 
 async def test_stls_then_login(services: Services, ann: int) -> None:
     async with live_pop3(services, plaintext_auth=PlaintextAuth.NEVER) as node:
-
         def session() -> tuple[dict[str, list[str]], int]:
             c = node.client()
             c.stls(node.ssl_context())
@@ -89,7 +84,6 @@ async def test_stls_then_login(services: Services, ann: int) -> None:
 
 async def test_pop3s_with_auth_plain_initial_response(services: Services, ann: int) -> None:
     async with live_pop3(services, plaintext_auth=PlaintextAuth.NEVER) as node:
-
         def session() -> tuple[bytes, bytes, int]:
             c = node.tls_client()
             greeting = c.getwelcome()
@@ -107,7 +101,6 @@ async def test_pop3s_with_auth_plain_initial_response(services: Services, ann: i
 
 async def test_wrong_password_over_tls(services: Services, ann: int) -> None:
     async with live_pop3(services) as node:
-
         def session() -> str:
             c = node.tls_client()
             c.user(ADDRESS)

@@ -49,9 +49,8 @@ async def test_smtplib_to_the_mx(live: tuple[SmtpWorld, Ports]) -> None:
 
     def send() -> dict[str, tuple[int, bytes]]:
         with smtplib.SMTP("127.0.0.1", ports.mx, timeout=30) as client:
-            return client.sendmail(
-                "bob@remote.test", ["ann@example.org", "team@example.org"], message
-            )
+            return client.sendmail("bob@remote.test", ["ann@example.org", "team@example.org"],
+                                   message)
 
     refused = await asyncio.to_thread(send)
     assert refused == {}
@@ -97,13 +96,11 @@ async def test_smtplib_implicit_tls_and_send_as(live: tuple[SmtpWorld, Ports]) -
     world, ports = live
 
     def send(sender: str) -> None:
-        with smtplib.SMTP_SSL(
-            "127.0.0.1", ports.submissions, timeout=30, context=_tls(ports.cert)
-        ) as client:
+        with smtplib.SMTP_SSL("127.0.0.1", ports.submissions, timeout=30,
+                              context=_tls(ports.cert)) as client:
             client.login("ann@example.org", PASSWORD)
-            client.sendmail(
-                sender, ["bob@example.org"], make_message(sender=sender, to="bob@example.org")
-            )
+            client.sendmail(sender, ["bob@example.org"],
+                            make_message(sender=sender, to="bob@example.org"))
 
     await asyncio.to_thread(send, "team@example.org")
     with pytest.raises(smtplib.SMTPSenderRefused) as info:
@@ -118,25 +115,16 @@ async def test_submission_to_a_remote_address_goes_out(services: Services) -> No
         remote_dns(world.resolver)
         from postroom.delivery import build_delivery
 
-        world.delivery = build_delivery(
-            services.settings,
-            services.tenancy,
-            services.mail,
-            resolver=world.resolver,
-            outbound_port=peer.port,
-        )
+        world.delivery = build_delivery(services.settings, services.tenancy, services.mail,
+                                        resolver=world.resolver, outbound_port=peer.port)
         ports, listeners = await start_server(world)
 
         def send() -> None:
-            with smtplib.SMTP_SSL(
-                "127.0.0.1", ports.submissions, timeout=30, context=_tls(ports.cert)
-            ) as client:
+            with smtplib.SMTP_SSL("127.0.0.1", ports.submissions, timeout=30,
+                                  context=_tls(ports.cert)) as client:
                 client.login("ann@example.org", PASSWORD)
-                client.sendmail(
-                    "ann@example.org",
-                    ["friend@remote.test", "bob@example.org"],
-                    make_message(sender="ann@example.org", to="friend@remote.test"),
-                )
+                client.sendmail("ann@example.org", ["friend@remote.test", "bob@example.org"],
+                                make_message(sender="ann@example.org", to="friend@remote.test"))
 
         try:
             await asyncio.to_thread(send)
@@ -157,16 +145,9 @@ needs_swaks = pytest.mark.skipif(SWAKS is None, reason="swaks is not installed")
 async def swaks(*args: str) -> tuple[int, str]:
     assert SWAKS is not None
     proc = await asyncio.create_subprocess_exec(
-        SWAKS,
-        "--server",
-        "127.0.0.1",
-        "--timeout",
-        "30",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "LANG": "C"},
-    )
+        SWAKS, "--server", "127.0.0.1", "--timeout", "30", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "LANG": "C"})
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(errors="replace")
 
@@ -177,16 +158,8 @@ async def test_swaks_to_the_mx(live: tuple[SmtpWorld, Ports], tmp_path: Path) ->
     data = make_message(subject="via swaks", sender="x@remote.test")
     path = tmp_path / "message.eml"
     path.write_bytes(data)
-    code, out = await swaks(
-        "--port",
-        str(ports.mx),
-        "--from",
-        "x@remote.test",
-        "--to",
-        "ann@example.org",
-        "--data",
-        f"@{path}",
-    )
+    code, out = await swaks("--port", str(ports.mx), "--from", "x@remote.test",
+                            "--to", "ann@example.org", "--data", f"@{path}")
     assert code == 0, out
     [stored] = await world.inbox(world.ann)
     # swaks ends the data with one more CRLF of its own before the final dot.
@@ -198,23 +171,10 @@ async def test_swaks_to_the_mx(live: tuple[SmtpWorld, Ports], tmp_path: Path) ->
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
 async def test_swaks_submission(live: tuple[SmtpWorld, Ports], mechanism: str) -> None:
     world, ports = live
-    code, out = await swaks(
-        "--port",
-        str(ports.submission),
-        "--tls",
-        "--auth",
-        mechanism,
-        "--auth-user",
-        "ann@example.org",
-        "--auth-password",
-        PASSWORD,
-        "--from",
-        "ann@example.org",
-        "--to",
-        "bob@example.org",
-        "--header",
-        "From: ann@example.org",
-    )
+    code, out = await swaks("--port", str(ports.submission), "--tls", "--auth", mechanism,
+                            "--auth-user", "ann@example.org", "--auth-password", PASSWORD,
+                            "--from", "ann@example.org", "--to", "bob@example.org",
+                            "--header", "From: ann@example.org")
     assert code == 0, out
     assert "235 2.7.0" in out
     assert len(await world.inbox(world.bob)) == 1
@@ -223,23 +183,10 @@ async def test_swaks_submission(live: tuple[SmtpWorld, Ports], mechanism: str) -
 @needs_swaks
 async def test_swaks_implicit_tls(live: tuple[SmtpWorld, Ports]) -> None:
     world, ports = live
-    code, out = await swaks(
-        "--port",
-        str(ports.submissions),
-        "--tls-on-connect",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        "ann@example.org",
-        "--auth-password",
-        PASSWORD,
-        "--from",
-        "ann@example.org",
-        "--to",
-        "bob@example.org",
-        "--header",
-        "From: ann@example.org",
-    )
+    code, out = await swaks("--port", str(ports.submissions), "--tls-on-connect",
+                            "--auth", "PLAIN", "--auth-user", "ann@example.org",
+                            "--auth-password", PASSWORD, "--from", "ann@example.org",
+                            "--to", "bob@example.org", "--header", "From: ann@example.org")
     assert code == 0, out
     assert len(await world.inbox(world.bob)) == 1
 
@@ -247,32 +194,18 @@ async def test_swaks_implicit_tls(live: tuple[SmtpWorld, Ports]) -> None:
 @needs_swaks
 async def test_swaks_relay_and_unknown_user(live: tuple[SmtpWorld, Ports]) -> None:
     _, ports = live
-    code, out = await swaks(
-        "--port", str(ports.mx), "--from", "x@remote.test", "--to", "victim@elsewhere.test"
-    )
+    code, out = await swaks("--port", str(ports.mx), "--from", "x@remote.test",
+                            "--to", "victim@elsewhere.test")
     assert code != 0 and "550 5.7.1" in out
-    code, out = await swaks(
-        "--port", str(ports.mx), "--from", "x@remote.test", "--to", "nobody@example.org"
-    )
+    code, out = await swaks("--port", str(ports.mx), "--from", "x@remote.test",
+                            "--to", "nobody@example.org")
     assert code != 0 and "550 5.1.1" in out
 
 
 @needs_swaks
 async def test_swaks_wrong_password(live: tuple[SmtpWorld, Ports]) -> None:
     _, ports = live
-    code, out = await swaks(
-        "--port",
-        str(ports.submission),
-        "--tls",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        "ann@example.org",
-        "--auth-password",
-        "wrong-one",
-        "--from",
-        "ann@example.org",
-        "--to",
-        "bob@example.org",
-    )
+    code, out = await swaks("--port", str(ports.submission), "--tls", "--auth", "PLAIN",
+                            "--auth-user", "ann@example.org", "--auth-password", "wrong-one",
+                            "--from", "ann@example.org", "--to", "bob@example.org")
     assert code != 0 and "535 5.7.8" in out

@@ -42,10 +42,8 @@ async def _client(port: int, acked: list[str], stop: asyncio.Event) -> None:
             pass
         while not stop.is_set():
             token = secrets.token_hex(8)
-            body = (
-                f"From: x@remote.test\r\nTo: ann@example.org\r\nSubject: crash-{token}\r\n"
-                f"\r\n{'line of text ' * random.randint(1, 400)}\r\n"
-            ).encode()
+            body = (f"From: x@remote.test\r\nTo: ann@example.org\r\nSubject: crash-{token}\r\n"
+                    f"\r\n{'line of text ' * random.randint(1, 400)}\r\n").encode()
             writer.write(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<ann@example.org>\r\nDATA\r\n")
             codes = [(await reader.readline())[:3] for _ in range(3)]
             if codes != [b"250", b"250", b"354"]:

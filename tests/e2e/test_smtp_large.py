@@ -32,10 +32,8 @@ async def test_fifty_mib_streams_with_bounded_memory(tmp_path: Path) -> None:
         writer.write(b"EHLO big.test\r\n")
         while (await reader.readline())[3:4] == b"-":
             pass
-        writer.write(
-            f"MAIL FROM:<x@remote.test> SIZE={SIZE}\r\nRCPT TO:<ann@example.org>\r\n"
-            "DATA\r\n".encode()
-        )
+        writer.write(f"MAIL FROM:<x@remote.test> SIZE={SIZE}\r\nRCPT TO:<ann@example.org>\r\n"
+                     "DATA\r\n".encode())
         assert [(await reader.readline())[:3] for _ in range(3)] == [b"250", b"250", b"354"]
         baseline = server.memory("VmRSS")
         writer.write(b"From: x@remote.test\r\nSubject: big\r\n\r\n")
@@ -55,11 +53,9 @@ async def test_fifty_mib_streams_with_bounded_memory(tmp_path: Path) -> None:
         assert reply.startswith(b"250"), reply
         final_peak = server.memory("VmHWM")
         assert final_peak - baseline < 2 * SIZE, (baseline, final_peak)
-        print(
-            f"baseline {baseline / MIB:.1f} MiB, peak while streaming "
-            f"{(streaming_peak - baseline) / MIB:.1f} MiB above it, peak after commit "
-            f"{(final_peak - baseline) / MIB:.1f} MiB above it"
-        )
+        print(f"baseline {baseline / MIB:.1f} MiB, peak while streaming "
+              f"{(streaming_peak - baseline) / MIB:.1f} MiB above it, peak after commit "
+              f"{(final_peak - baseline) / MIB:.1f} MiB above it")
         writer.close()
     finally:
         server.close()

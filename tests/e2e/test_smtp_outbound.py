@@ -34,13 +34,8 @@ async def outbound(services: Services, peer: Peer) -> AsyncIterator[SmtpWorld]:
     assert domain is not None
     publish_dkim(resolver, domain)
     world.resolver = resolver
-    world.delivery = build_delivery(
-        services.settings,
-        services.tenancy,
-        services.mail,
-        resolver=resolver,
-        outbound_port=peer.port,
-    )
+    world.delivery = build_delivery(services.settings, services.tenancy, services.mail,
+                                    resolver=resolver, outbound_port=peer.port)
     yield world
     await world.delivery.close()
 
@@ -49,12 +44,10 @@ def letter(to: str = "friend@remote.test") -> bytes:
     return make_message(sender="Ann <ann@example.org>", to=to, subject="Outbound")
 
 
-async def test_delivered_with_a_dkim_signature_that_verifies(
-    outbound: SmtpWorld, peer: Peer
-) -> None:
+async def test_delivered_with_a_dkim_signature_that_verifies(outbound: SmtpWorld,
+                                                             peer: Peer) -> None:
     result = await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["friend@remote.test"], letter()
-    )
+        outbound.ann, "ann@example.org", ["friend@remote.test"], letter())
     assert result.queued == ("friend@remote.test",)
     assert await outbound.delivery.worker.run_once() == 1
     assert len(peer.messages) == 1
@@ -71,11 +64,11 @@ async def test_delivered_with_a_dkim_signature_that_verifies(
     assert queued == []  # finished messages leave the queue
 
 
-async def test_temporary_failure_then_success_arrives_once(outbound: SmtpWorld, peer: Peer) -> None:
+async def test_temporary_failure_then_success_arrives_once(outbound: SmtpWorld,
+                                                           peer: Peer) -> None:
     peer.handler.data_replies = ["451 4.3.0 Try again later"]
-    await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["friend@remote.test"], letter()
-    )
+    await outbound.delivery.submitter.submit(outbound.ann, "ann@example.org",
+                                             ["friend@remote.test"], letter())
     worker = outbound.delivery.worker
     await worker.run_once()
     assert peer.messages == []
@@ -95,8 +88,7 @@ async def test_temporary_failure_then_success_arrives_once(outbound: SmtpWorld, 
 async def test_permanent_failure_gives_exactly_one_dsn(outbound: SmtpWorld, peer: Peer) -> None:
     peer.handler.rcpt_reply = lambda a: "550 5.1.1 No such user" if a.startswith("gone") else None
     await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["gone@remote.test", "friend@remote.test"], letter()
-    )
+        outbound.ann, "ann@example.org", ["gone@remote.test", "friend@remote.test"], letter())
     for _ in range(3):
         await outbound.delivery.worker.run_once()
     assert [m.recipients for m in peer.messages] == [["friend@remote.test"]]
@@ -106,18 +98,15 @@ async def test_permanent_failure_gives_exactly_one_dsn(outbound: SmtpWorld, peer
     assert b"multipart/report; report-type=delivery-status" in dsn
     assert b"Final-Recipient: rfc822; gone@remote.test" in dsn
     assert b"Action: failed" in dsn and b"Status: 5.1.1" in dsn
-    assert (
-        b"friend@remote.test"
-        not in dsn.split(b"message/delivery-status")[1].split(b"text/rfc822-headers")[0]
-    )
+    assert b"friend@remote.test" not in dsn.split(b"message/delivery-status")[1].split(
+        b"text/rfc822-headers")[0]
     assert await outbound.delivery.queue.list_messages() == []
 
 
 async def test_null_mx_and_missing_domain_fail_at_once(outbound: SmtpWorld) -> None:
     outbound.resolver.add("nullmx.test", "MX", "0 .")
     await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["a@nullmx.test", "b@nowhere.test"], letter()
-    )
+        outbound.ann, "ann@example.org", ["a@nullmx.test", "b@nowhere.test"], letter())
     await outbound.delivery.worker.run_once()
     dsn = (await outbound.inbox(outbound.ann))[0]
     assert b"Status: 5.1.10" in dsn and b"Status: 5.1.2" in dsn
@@ -126,28 +115,22 @@ async def test_null_mx_and_missing_domain_fail_at_once(outbound: SmtpWorld) -> N
 async def test_implicit_mx_falls_back_to_the_address(outbound: SmtpWorld, peer: Peer) -> None:
     outbound.resolver.add("plain.test", "A", "127.0.0.1")
     outbound.resolver.add("plain.test", "TXT", "v=spf1 -all")
-    await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["x@plain.test"], letter("x@plain.test")
-    )
+    await outbound.delivery.submitter.submit(outbound.ann, "ann@example.org",
+                                             ["x@plain.test"], letter("x@plain.test"))
     await outbound.delivery.worker.run_once()
     assert [m.recipients for m in peer.messages] == [["x@plain.test"]]
 
 
-async def test_restart_loses_nothing(outbound: SmtpWorld, peer: Peer, services: Services) -> None:
-    await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["friend@remote.test"], letter()
-    )
+async def test_restart_loses_nothing(outbound: SmtpWorld, peer: Peer,
+                                     services: Services) -> None:
+    await outbound.delivery.submitter.submit(outbound.ann, "ann@example.org",
+                                             ["friend@remote.test"], letter())
     # A worker claims the recipient, then "crashes" before sending anything.
     claimed = await outbound.delivery.queue.claim_due(lease=timedelta(seconds=0))
     assert len(claimed) == 1
     # A new node (new delivery services on the same store) picks the expired claim up.
-    fresh = build_delivery(
-        services.settings,
-        services.tenancy,
-        services.mail,
-        resolver=outbound.resolver,
-        outbound_port=peer.port,
-    )
+    fresh = build_delivery(services.settings, services.tenancy, services.mail,
+                           resolver=outbound.resolver, outbound_port=peer.port)
     assert await fresh.worker.run_once() == 1
     assert len(peer.messages) == 1
     await fresh.close()
@@ -157,9 +140,8 @@ async def test_delay_notice_once(outbound: SmtpWorld) -> None:
     outbound.resolver.add("slow.test", "MX", "10 mx.slow.test")  # no address: 4xx
     worker = outbound.delivery.worker
     worker.delay_notice = timedelta(seconds=0)
-    await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["x@slow.test"], letter("x@slow.test")
-    )
+    await outbound.delivery.submitter.submit(outbound.ann, "ann@example.org",
+                                             ["x@slow.test"], letter("x@slow.test"))
     await worker.run_once()
     await worker.run_once()
     inbox = await outbound.inbox(outbound.ann)
@@ -169,9 +151,8 @@ async def test_delay_notice_once(outbound: SmtpWorld) -> None:
 async def test_expired_message_fails_with_4_4_7(outbound: SmtpWorld) -> None:
     outbound.resolver.add("slow.test", "MX", "10 mx.slow.test")
     outbound.delivery.submitter.queue_lifetime = timedelta(seconds=0)
-    await outbound.delivery.submitter.submit(
-        outbound.ann, "ann@example.org", ["x@slow.test"], letter("x@slow.test")
-    )
+    await outbound.delivery.submitter.submit(outbound.ann, "ann@example.org",
+                                             ["x@slow.test"], letter("x@slow.test"))
     await outbound.delivery.worker.run_once()
     dsn = (await outbound.inbox(outbound.ann))[0]
     assert b"Action: failed" in dsn and b"Status: 4.4.7" in dsn

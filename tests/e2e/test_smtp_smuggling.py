@@ -49,12 +49,12 @@ async def _open(ports: Ports, port_name: str) -> tuple[SocketDialog, str]:
 
 @pytest.mark.parametrize("port_name", ["mx", "submission"])
 @pytest.mark.parametrize("variant", SMUGGLING, ids=repr)
-async def test_no_variant_smuggles_a_message(
-    live: tuple[SmtpWorld, Ports], port_name: str, variant: bytes
-) -> None:
+async def test_no_variant_smuggles_a_message(live: tuple[SmtpWorld, Ports], port_name: str,
+                                             variant: bytes) -> None:
     world, ports = live
     d, sender = await _open(ports, port_name)
-    replies = await d.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<ann@example.org>\r\nDATA\r\n", 3)
+    replies = await d.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<ann@example.org>\r\n"
+                           "DATA\r\n", 3)
     assert [r[:3] for r in replies] == ["250", "250", "354"]
     smuggled = SMUGGLED.replace(b"evil@remote.test", sender.encode())
     reply = (await d.send(make_message(sender=sender) + variant + smuggled))[0]

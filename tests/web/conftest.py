@@ -30,19 +30,15 @@ class Web:
     ann: Account
     bob: Account
 
-    async def sign_in(
-        self,
-        address: str = "ann@example.org",
-        password: str = PASSWORD,
-        client: httpx.AsyncClient | None = None,
-    ) -> httpx.Response:
+    async def sign_in(self, address: str = "ann@example.org",
+                      password: str = PASSWORD, client: httpx.AsyncClient | None = None
+                      ) -> httpx.Response:
         return await sign_in(client or self.client, address, password)
 
 
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf" value="([^"]+)"', html
-    )
+        r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF token on the page"
     return found.group(1)
 
@@ -51,21 +47,14 @@ async def sign_in(client: httpx.AsyncClient, address: str, password: str) -> htt
     page = await client.get("/mail/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text)
     assert token
-    return await client.post(
-        "/mail/login",
-        data={
-            "address": address,
-            "password": password,
-            "login_token": token.group(1),
-            "next": "/mail",
-        },
-    )
+    return await client.post("/mail/login", data={
+        "address": address, "password": password, "login_token": token.group(1),
+        "next": "/mail"})
 
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=BASE, follow_redirects=False
-    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE,
+                             follow_redirects=False)
 
 
 @pytest.fixture

@@ -36,8 +36,6 @@ async def live_sign_in(client: httpx.AsyncClient, address: str, password: str) -
     page = await client.get("/mail/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text)
     assert token is not None
-    response = await client.post(
-        "/mail/login",
-        data={"address": address, "password": password, "login_token": token.group(1)},
-    )
+    response = await client.post("/mail/login", data={
+        "address": address, "password": password, "login_token": token.group(1)})
     assert response.status_code == 303, response.text

@@ -13,15 +13,11 @@ from tests.web.conftest import Web, csrf_of
 async def _fill(web: Web, count: int) -> int:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(count):
-        raw = make_message(
-            f"Subject {i:03d}",
-            body=f"body number {i}\n",
-            sender=f"Sender {chr(65 + i % 26)} <s{i}@example.net>",
-            attachment=b"x" if i % 10 == 0 else None,
-        )
-        await web.services.mail.deliver(
-            raw, [Target(web.ann.id)], internal_date=start + timedelta(hours=i)
-        )
+        raw = make_message(f"Subject {i:03d}", body=f"body number {i}\n",
+                           sender=f"Sender {chr(65 + i % 26)} <s{i}@example.net>",
+                           attachment=b"x" if i % 10 == 0 else None)
+        await web.services.mail.deliver(raw, [Target(web.ann.id)],
+                                        internal_date=start + timedelta(hours=i))
     return (await web.services.mail.get_folder(web.ann.id, "INBOX")).id
 
 
@@ -33,9 +29,8 @@ async def test_folder_list_shows_unread_counts_and_special_use(signed_in: Web) -
     await _fill(signed_in, 3)
     page = await signed_in.client.get("/mail", follow_redirects=True)
     assert page.status_code == 200
-    assert re.search(
-        r'icons.svg#inbox.*?Inbox</span>\s*<span class="count"[^>]*>3', page.text, re.S
-    )
+    assert re.search(r'icons.svg#inbox.*?Inbox</span>\s*<span class="count"[^>]*>3', page.text,
+                     re.S)
     for icon in ("sent", "drafts", "trash", "junk", "archive"):
         assert f"icons.svg#{icon}" in page.text
     assert '<meter id="quota-meter"' in page.text
@@ -61,11 +56,9 @@ async def test_list_is_paged_and_sorted(signed_in: Web) -> None:
 
 async def _act(web: Web, action: str, refs: list[str], **extra: str) -> dict[str, object]:
     page = await web.client.get("/mail", follow_redirects=True)
-    response = await web.client.post(
-        "/mail/messages",
-        data={"csrf": csrf_of(page.text), "action": action, "msg": refs, **extra},
-        headers={"accept": "application/json"},
-    )
+    response = await web.client.post("/mail/messages", data={
+        "csrf": csrf_of(page.text), "action": action, "msg": refs, **extra},
+        headers={"accept": "application/json"})
     result: dict[str, object] = response.json()
     return result
 
@@ -106,9 +99,8 @@ async def test_star_toggles_one_message(signed_in: Web) -> None:
     folder = await _fill(signed_in, 1)
     page = await signed_in.client.get(f"/mail/f/{folder}")
     assert f'name="toggle" value="flag:{folder}:1"' in page.text
-    await signed_in.client.post(
-        "/mail/messages", data={"csrf": csrf_of(page.text), "toggle": f"flag:{folder}:1"}
-    )
+    await signed_in.client.post("/mail/messages", data={
+        "csrf": csrf_of(page.text), "toggle": f"flag:{folder}:1"})
     rows = await signed_in.services.mail.messages(signed_in.ann.id, folder)
     assert "\\Flagged" in rows[0].flags
 
@@ -119,9 +111,8 @@ async def test_search_by_text_sender_attachment_and_date(signed_in: Web) -> None
     body = await client.get("/mail/search?q=number+17&in=all")
     assert _subjects(body.text) == ["Subject 017"]
     sender = await client.get("/mail/search?from=%3Cs2")
-    assert sorted(_subjects(sender.text)) == ["Subject 002"] + [
-        f"Subject {i:03d}" for i in range(20, 30)
-    ]
+    assert sorted(_subjects(sender.text)) == ["Subject 002"] + [f"Subject {i:03d}"
+                                                                for i in range(20, 30)]
     attached = await client.get("/mail/search?attachment=1")
     assert sorted(_subjects(attached.text)) == ["Subject 000", "Subject 010", "Subject 020"]
     day = await client.get("/mail/search?since=2026-01-02&until=2026-01-02")

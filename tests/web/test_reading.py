@@ -9,10 +9,8 @@ from postroom.store.records import Target
 from postroom.web.webmail.sanitize import InlineImages, sanitise
 from tests.web.conftest import Web, csrf_of
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
-)
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e221bc330000000049454e44ae426082")
 
 HOSTILE = """<html><head><title>t</title><style>body{background:url(http://evil.test/css)}</style>
 <base href="http://evil.test/"><meta http-equiv="refresh" content="0;url=http://evil.test/">
@@ -28,7 +26,7 @@ Hello <b>there</b></p>
 </body></html>"""
 
 
-def hostile_message(filename: str = 'Résumé "final".pdf') -> bytes:
+def hostile_message(filename: str = "Résumé \"final\".pdf") -> bytes:
     msg = EmailMessage()
     msg["From"] = "Mallory <mallory@evil.test>"
     msg["To"] = "ann@example.org"
@@ -38,37 +36,19 @@ def hostile_message(filename: str = 'Résumé "final".pdf') -> bytes:
     msg.add_alternative(HOSTILE, subtype="html")
     html_part = msg.get_payload()[1]
     html_part.add_related(PNG, maintype="image", subtype="png", cid="<logo@x>")
-    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename=filename)
-    msg.add_attachment(
-        b"<script>alert(9)</script>", maintype="text", subtype="html", filename="page.html"
-    )
+    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf",
+                       filename=filename)
+    msg.add_attachment(b"<script>alert(9)</script>", maintype="text", subtype="html",
+                       filename="page.html")
     return msg.as_bytes()
 
 
 def test_sanitiser_removes_scripts_handlers_and_dangerous_urls() -> None:
     result = sanitise(HOSTILE, inline=InlineImages({"logo@x": lambda: ("image/png", PNG)}))
     html = result.html.lower()
-    for bad in (
-        "<script",
-        "onload",
-        "onclick",
-        "onerror",
-        "javascript:",
-        "data:text",
-        "<svg",
-        "<math",
-        "<iframe",
-        "<form",
-        "<input",
-        "<object",
-        "<base",
-        "<meta",
-        "<style",
-        "url(",
-        "evil.test",
-        "position",
-        ' id="',
-    ):
+    for bad in ("<script", "onload", "onclick", "onerror", "javascript:", "data:text",
+                "<svg", "<math", "<iframe", "<form", "<input", "<object", "<base", "<meta",
+                "<style", "url(", "evil.test", "position", ' id="'):
         assert bad not in html, bad
     assert "hello <b>there</b>" in html
     assert 'href="https://example.com/ok"' in html and 'rel="noopener noreferrer"' in html
@@ -119,9 +99,8 @@ async def test_remote_images_for_this_message_or_always_for_the_sender(signed_in
     assert "img-src data: https: http:" in once.headers["content-security-policy"]
     assert "evil.test" not in (await client.get(f"/mail/m/{folder}/{uid}/frame")).text
     page = await client.get(f"/mail/m/{folder}/{uid}")
-    response = await client.post(
-        f"/mail/m/{folder}/{uid}/images", data={"csrf": csrf_of(page.text)}
-    )
+    response = await client.post(f"/mail/m/{folder}/{uid}/images",
+                                 data={"csrf": csrf_of(page.text)})
     assert response.status_code == 303
     always = await client.get(f"/mail/m/{folder}/{uid}/frame")
     assert "http://evil.test/track.png" in always.text

@@ -42,9 +42,8 @@ def test_templates_have_no_inline_script_style_or_handlers() -> None:
 
 async def test_session_cookie_is_httponly_and_strict(web: Web) -> None:
     response = await web.sign_in()
-    cookie = next(
-        c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
-    )
+    cookie = next(c for c in response.headers.get_list("set-cookie")
+                  if c.startswith(SESSION_COOKIE + "="))
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
     assert "Secure" not in cookie  # development serves plain HTTP
@@ -55,9 +54,8 @@ async def test_session_cookie_is_secure_outside_development(web: Web) -> None:
     async with client_for(app) as client:
         client.base_url = "https://testserver"  # type: ignore[assignment]
         response = await sign_in(client, "ann@example.org", PASSWORD)
-        cookie = next(
-            c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
-        )
+        cookie = next(c for c in response.headers.get_list("set-cookie")
+                      if c.startswith(SESSION_COOKIE + "="))
         assert "Secure" in cookie and "HttpOnly" in cookie
         assert "strict" in cookie.lower()
         assert response.headers["strict-transport-security"].startswith("max-age=")
@@ -98,9 +96,8 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(web: Web) -> 
 
 
 @pytest.mark.parametrize("status", [AccountStatus.SUSPENDED, AccountStatus.TERMINATED])
-async def test_suspended_and_terminated_accounts_cannot_sign_in(
-    web: Web, status: AccountStatus
-) -> None:
+async def test_suspended_and_terminated_accounts_cannot_sign_in(web: Web,
+                                                                status: AccountStatus) -> None:
     await web.services.tenancy.accounts.set_status("ann@example.org", status)
     response = await web.sign_in()
     assert response.status_code == 401
@@ -108,17 +105,16 @@ async def test_suspended_and_terminated_accounts_cannot_sign_in(
 
 
 async def test_suspension_ends_a_running_session(signed_in: Web) -> None:
-    await signed_in.services.tenancy.accounts.set_status("ann@example.org", AccountStatus.SUSPENDED)
+    await signed_in.services.tenancy.accounts.set_status("ann@example.org",
+                                                         AccountStatus.SUSPENDED)
     response = await signed_in.client.get("/mail/compose")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/mail/login")
 
 
 async def test_sign_in_form_needs_its_token(web: Web) -> None:
-    response = await web.client.post(
-        "/mail/login",
-        data={"address": "ann@example.org", "password": PASSWORD, "login_token": "forged"},
-    )
+    response = await web.client.post("/mail/login", data={
+        "address": "ann@example.org", "password": PASSWORD, "login_token": "forged"})
     assert response.status_code == 403
     assert SESSION_COOKIE not in web.client.cookies
 
@@ -127,15 +123,9 @@ async def test_redirect_after_sign_in_stays_on_the_site(web: Web) -> None:
     page = await web.client.get("/mail/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text)
     assert token
-    response = await web.client.post(
-        "/mail/login",
-        data={
-            "address": "ann@example.org",
-            "password": PASSWORD,
-            "login_token": token.group(1),
-            "next": "//evil.example/",
-        },
-    )
+    response = await web.client.post("/mail/login", data={
+        "address": "ann@example.org", "password": PASSWORD, "login_token": token.group(1),
+        "next": "//evil.example/"})
     assert response.headers["location"] == "/mail"
 
 
@@ -148,16 +138,12 @@ def _post_routes(web: Web) -> list[str]:
             found += [("/mail" + r.path, set(r.methods or ())) for r in included.routes]
         else:
             found.append((getattr(route, "path", ""), set(getattr(route, "methods", ()) or ())))
-    return [
-        re.sub(r"\{[^}]+\}", "1", path)
-        for path, methods in found
-        if "POST" in methods and path.startswith("/mail") and path != "/mail/login"
-    ]
+    return [re.sub(r"\{[^}]+\}", "1", path) for path, methods in found
+            if "POST" in methods and path.startswith("/mail") and path != "/mail/login"]
 
 
 async def test_every_state_changing_route_refuses_a_request_without_the_token(
-    signed_in: Web,
-) -> None:
+        signed_in: Web) -> None:
     paths = _post_routes(signed_in)
     assert len(paths) >= 22  # every POST the web mail has
     for path in paths:
@@ -170,29 +156,19 @@ async def test_every_state_changing_route_refuses_a_request_without_the_token(
 async def test_a_valid_token_from_another_site_is_refused(signed_in: Web) -> None:
     page = await signed_in.client.get("/mail", follow_redirects=True)
     response = await signed_in.client.post(
-        "/mail/messages",
-        data={"csrf": csrf_of(page.text), "action": "read", "msg": "1:1"},
-        headers={"origin": "https://evil.example"},
-    )
+        "/mail/messages", data={"csrf": csrf_of(page.text), "action": "read", "msg": "1:1"},
+        headers={"origin": "https://evil.example"})
     assert response.status_code == 403
 
 
 async def test_routes_need_a_session(web: Web) -> None:
-    for url in (
-        "/mail",
-        "/mail/f/1",
-        "/mail/m/1/1",
-        "/mail/m/1/1/part/2",
-        "/mail/compose",
-        "/mail/contacts-export.csv",
-        "/mail/settings/filters",
-    ):
+    for url in ("/mail", "/mail/f/1", "/mail/m/1/1", "/mail/m/1/1/part/2", "/mail/compose",
+                "/mail/contacts-export.csv", "/mail/settings/filters"):
         response = await web.client.get(url)
         assert response.status_code == 303, url
         assert response.headers["location"].startswith("/mail/login?next=")
-    assert (
-        await web.client.get("/mail/addresses?q=a", headers={"accept": "application/json"})
-    ).status_code == 401
+    assert (await web.client.get("/mail/addresses?q=a",
+                                 headers={"accept": "application/json"})).status_code == 401
 
 
 def test_download_names_are_safe_and_encoded() -> None:
@@ -204,5 +180,6 @@ def test_download_names_are_safe_and_encoded() -> None:
     assert 'filename="passwd"' in traversal
     header_split = content_disposition("a\r\nSet-Cookie: x=1.txt")
     assert "\r" not in header_split and "\n" not in header_split
-    assert content_disposition("", fallback="attachment") == 'attachment; filename="attachment"'
+    assert content_disposition("", fallback="attachment") == \
+        'attachment; filename="attachment"'
     assert safe_ascii_filename("日本語.txt") == "txt"

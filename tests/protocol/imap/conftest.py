@@ -24,17 +24,12 @@ async def ann(services: Services) -> int:
 @pytest.fixture
 async def inbox(services: Services, ann: int) -> list[bytes]:
     """Three messages in Ann's INBOX (UIDs 1, 2, 3); the second is \\Seen."""
-    raws = [
-        make_message(
-            f"Message {i}", body=f"Body {i}.\n", date=datetime(2026, 11, i, 12, 0, tzinfo=UTC)
-        )
-        for i in (1, 2, 3)
-    ]
+    raws = [make_message(f"Message {i}", body=f"Body {i}.\n",
+                         date=datetime(2026, 11, i, 12, 0, tzinfo=UTC)) for i in (1, 2, 3)]
     for i, raw in enumerate(raws, 1):
         flags = ["\\Seen"] if i == 2 else []
-        await services.mail.append(
-            ann, "INBOX", raw, flags, datetime(2026, 11, i, 13, 0, tzinfo=UTC)
-        )
+        await services.mail.append(ann, "INBOX", raw, flags,
+                                   datetime(2026, 11, i, 13, 0, tzinfo=UTC))
     return raws
 
 

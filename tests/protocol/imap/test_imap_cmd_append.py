@@ -24,9 +24,8 @@ async def test_append_synchronising(logged_in: Transcript, services: Services, a
     assert row.internal_date == datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
 
 
-async def test_append_in_pieces_non_synchronising(
-    logged_in: Transcript, services: Services, ann: int
-) -> None:
+async def test_append_in_pieces_non_synchronising(logged_in: Transcript, services: Services,
+                                                  ann: int) -> None:
     raw = make_message("Pieces", body="x" * 200_000)
     data = b"a APPEND INBOX {%d+}\r\n" % len(raw) + raw + b"\r\n"
     out = b""
@@ -66,7 +65,8 @@ async def test_append_too_big(logged_in: Transcript) -> None:
 
 async def test_multiappend(logged_in: Transcript, services: Services, ann: int) -> None:
     one, two = make_message("One"), make_message("Two")
-    data = b"a APPEND Sent (\\Seen) {%d+}\r\n%s {%d+}\r\n%s\r\n" % (len(one), one, len(two), two)
+    data = (b"a APPEND Sent (\\Seen) {%d+}\r\n%s {%d+}\r\n%s\r\n"
+            % (len(one), one, len(two), two))
     reply = await logged_in.raw(data)
     assert reply.startswith(b"a OK [APPENDUID ") and b" 1:2] " in reply
     assert (await services.mail.folder_status(ann, "Sent")).messages == 2
@@ -83,9 +83,8 @@ async def test_append_not_authenticated(imap: Open) -> None:
     assert (await imap().raw(b"a APPEND INBOX {5}\r\n")).startswith(b"a BAD")
 
 
-async def test_bad_syntax_after_literal_aborts(
-    logged_in: Transcript, services: Services, ann: int
-) -> None:
+async def test_bad_syntax_after_literal_aborts(logged_in: Transcript, services: Services,
+                                              ann: int) -> None:
     reply = await logged_in.raw(b"a APPEND INBOX {5+}\r\nHello garbage\r\n")
     assert reply.startswith(b"a BAD")
     assert (await services.mail.folder_status(ann, "INBOX")).messages == 0

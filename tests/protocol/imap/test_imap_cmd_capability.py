@@ -32,30 +32,9 @@ async def test_no_starttls_once_tls_is_on(imap: Open) -> None:
 
 async def test_authenticated_capabilities_list_every_extension(logged_in: Transcript) -> None:
     caps = (await logged_in.send("a CAPABILITY")).splitlines()[0].split()[2:]
-    for cap in (
-        "NAMESPACE",
-        "UNSELECT",
-        "UIDPLUS",
-        "MOVE",
-        "CHILDREN",
-        "LIST-EXTENDED",
-        "LIST-STATUS",
-        "SPECIAL-USE",
-        "STATUS=SIZE",
-        "QUOTA",
-        "CONDSTORE",
-        "QRESYNC",
-        "ESEARCH",
-        "SORT",
-        "THREAD=REFERENCES",
-        "THREAD=ORDEREDSUBJECT",
-        "ENABLE",
-        "UTF8=ACCEPT",
-        "APPENDLIMIT=52428800",
-        "ID",
-        "IDLE",
-        "BINARY",
-        "MULTIAPPEND",
-    ):
+    for cap in ("NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "LIST-EXTENDED",
+                "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE", "QUOTA", "CONDSTORE", "QRESYNC",
+                "ESEARCH", "SORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT", "ENABLE",
+                "UTF8=ACCEPT", "APPENDLIMIT=52428800", "ID", "IDLE", "BINARY", "MULTIAPPEND"):
         assert cap in caps, cap
     assert "STARTTLS" not in caps and "AUTH=PLAIN" not in caps

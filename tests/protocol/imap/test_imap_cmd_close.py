@@ -13,9 +13,8 @@ async def test_close_expunges_silently(selected: Transcript, services: Services,
     assert (await selected.send("c FETCH 1 FLAGS")).startswith("c BAD")
 
 
-async def test_close_read_only_keeps_messages(
-    logged_in: Transcript, inbox: list[bytes], services: Services, ann: int
-) -> None:
+async def test_close_read_only_keeps_messages(logged_in: Transcript, inbox: list[bytes],
+                                              services: Services, ann: int) -> None:
     folder = await services.mail.get_folder(ann, "INBOX")
     await services.mail.set_flags(ann, folder.id, [1], "add", ["\\Deleted"])
     await logged_in.select(command="EXAMINE")

@@ -9,15 +9,13 @@ from tests.protocol.imap.transcript import Transcript
 async def test_expunge(selected: Transcript, services: Services, ann: int) -> None:
     await selected.send("a STORE 1,3 +FLAGS.SILENT (\\Deleted)")
     assert await selected.send("b EXPUNGE") == (
-        "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\nb OK EXPUNGE completed\r\n"
-    )
+        "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\nb OK EXPUNGE completed\r\n")
     assert await selected.send("c FETCH 1 UID") == "* 1 FETCH (UID 2)\r\nc OK FETCH completed\r\n"
     assert (await services.mail.folder_status(ann, "INBOX")).messages == 1
 
 
-async def test_expunge_with_qresync_sends_vanished(
-    logged_in: Transcript, inbox: list[bytes]
-) -> None:
+async def test_expunge_with_qresync_sends_vanished(logged_in: Transcript,
+                                                   inbox: list[bytes]) -> None:
     await logged_in.send("a ENABLE QRESYNC")
     await logged_in.select()
     await logged_in.send("b STORE 1:2 +FLAGS.SILENT (\\Deleted)")

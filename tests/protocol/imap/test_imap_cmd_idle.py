@@ -17,9 +17,8 @@ async def test_idle_pushes_delivery(selected: Transcript, services: Services, an
     assert await selected.send("DONE") == "a OK IDLE terminated\r\n"
 
 
-async def test_idle_pushes_flag_change_and_expunge(
-    selected: Transcript, services: Services, ann: int
-) -> None:
+async def test_idle_pushes_flag_change_and_expunge(selected: Transcript, services: Services,
+                                                   ann: int) -> None:
     folder = await services.mail.get_folder(ann, "INBOX")
     await selected.send("a IDLE")
     await services.mail.set_flags(ann, folder.id, [3], "add", ["\\Flagged"])

@@ -7,11 +7,8 @@ from tests.protocol.imap.transcript import Transcript
 
 
 def names(reply: str) -> list[str]:
-    return [
-        line.rsplit(" ", 1)[1].strip('"')
-        for line in reply.splitlines()
-        if line.startswith("* LIST")
-    ]
+    return [line.rsplit(" ", 1)[1].strip('"') for line in reply.splitlines()
+            if line.startswith("* LIST")]
 
 
 async def test_delimiter_query(logged_in: Transcript) -> None:
@@ -30,7 +27,7 @@ async def test_percent_and_children(logged_in: Transcript) -> None:
     reply = await logged_in.send('b LIST "" %')
     assert "Work" in names(reply) and "Work/Reports" not in names(reply)
     assert '* LIST (\\HasChildren) "/" "Work"' in reply
-    assert names(await logged_in.send("c LIST Work/ %")) == ["Work/Reports"]
+    assert names(await logged_in.send('c LIST Work/ %')) == ["Work/Reports"]
     assert names(await logged_in.send('d LIST "" Work/*')) == ["Work/Reports", "Work/Reports/2026"]
 
 

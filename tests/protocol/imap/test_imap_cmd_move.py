@@ -9,10 +9,8 @@ from tests.protocol.imap.transcript import Transcript
 async def test_move(selected: Transcript, services: Services, ann: int) -> None:
     trash = await services.mail.get_folder(ann, "Trash")
     reply = await selected.send("a MOVE 1:2 Trash")
-    assert reply == (
-        f"* OK [COPYUID {trash.uidvalidity} 1:2 1:2] Moved\r\n"
-        "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\na OK MOVE completed\r\n"
-    )
+    assert reply == (f"* OK [COPYUID {trash.uidvalidity} 1:2 1:2] Moved\r\n"
+                     "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\na OK MOVE completed\r\n")
     assert (await services.mail.folder_status(ann, "Trash")).messages == 2
     assert (await services.mail.folder_status(ann, "INBOX")).messages == 1
 

@@ -12,7 +12,8 @@ async def test_noop_not_authenticated(imap: Open) -> None:
     assert await imap().send("a NOOP") == "a OK NOOP completed\r\n"
 
 
-async def test_noop_reports_new_message(selected: Transcript, services: Services, ann: int) -> None:
+async def test_noop_reports_new_message(selected: Transcript, services: Services,
+                                        ann: int) -> None:
     await services.mail.append(ann, "INBOX", make_message("New"))
     reply = await selected.send("a NOOP")
     assert reply == "* 4 EXISTS\r\n* 1 RECENT\r\na OK NOOP completed\r\n"

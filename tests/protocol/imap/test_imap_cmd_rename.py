@@ -13,9 +13,8 @@ async def test_rename_with_children(logged_in: Transcript, services: Services, a
     assert {"Jobs", "Jobs/Old"} <= names and "Work" not in names
 
 
-async def test_rename_inbox_moves_messages(
-    logged_in: Transcript, inbox: list[bytes], services: Services, ann: int
-) -> None:
+async def test_rename_inbox_moves_messages(logged_in: Transcript, inbox: list[bytes],
+                                           services: Services, ann: int) -> None:
     assert (await logged_in.send("a RENAME INBOX Saved")).startswith("a OK")
     saved = await services.mail.folder_status(ann, "Saved")
     assert saved.messages == 3

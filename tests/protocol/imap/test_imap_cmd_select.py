@@ -8,9 +8,8 @@ from postroom.app import Services
 from tests.protocol.imap.transcript import Transcript
 
 
-async def test_select(
-    logged_in: Transcript, inbox: list[bytes], services: Services, ann: int
-) -> None:
+async def test_select(logged_in: Transcript, inbox: list[bytes], services: Services,
+                      ann: int) -> None:
     folder = await services.mail.get_folder(ann, "INBOX")
     reply = await logged_in.send("a SELECT INBOX")
     assert reply == (
@@ -67,24 +66,21 @@ async def test_qresync_needs_enable(logged_in: Transcript, inbox: list[bytes]) -
     assert reply == "a BAD Enable QRESYNC first\r\n"
 
 
-async def test_qresync_reports_vanished_and_changed(
-    logged_in: Transcript, inbox: list[bytes], services: Services, ann: int
-) -> None:
+async def test_qresync_reports_vanished_and_changed(logged_in: Transcript, inbox: list[bytes],
+                                                    services: Services, ann: int) -> None:
     folder = await services.mail.get_folder(ann, "INBOX")
     await services.mail.set_flags(ann, folder.id, [2], "add", ["\\Flagged"])
     await services.mail.delete_messages(ann, folder.id, [1])
     await logged_in.send("a ENABLE QRESYNC")
     reply = await logged_in.send(
-        f"b SELECT INBOX (QRESYNC ({folder.uidvalidity} {folder.highestmodseq} 1:3))"
-    )
+        f"b SELECT INBOX (QRESYNC ({folder.uidvalidity} {folder.highestmodseq} 1:3))")
     assert "* VANISHED (EARLIER) 1\r\n" in reply
     assert re.search(r"\* 1 FETCH \(UID 2 FLAGS \(\\Flagged \\Seen\) MODSEQ \(\d+\)\)", reply)
     assert "UID 3" not in reply
 
 
-async def test_qresync_other_uidvalidity_is_ignored(
-    logged_in: Transcript, inbox: list[bytes]
-) -> None:
+async def test_qresync_other_uidvalidity_is_ignored(logged_in: Transcript,
+                                                    inbox: list[bytes]) -> None:
     await logged_in.send("a ENABLE QRESYNC")
     reply = await logged_in.send("b SELECT INBOX (QRESYNC (1 1))")
     assert "VANISHED" not in reply and "b OK [READ-WRITE]" in reply

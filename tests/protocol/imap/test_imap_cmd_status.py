@@ -6,20 +6,17 @@ from postroom.app import Services
 from tests.protocol.imap.transcript import Transcript
 
 
-async def test_status(
-    logged_in: Transcript, inbox: list[bytes], services: Services, ann: int
-) -> None:
+async def test_status(logged_in: Transcript, inbox: list[bytes], services: Services,
+                      ann: int) -> None:
     folder = await services.mail.get_folder(ann, "INBOX")
     size = sum(len(raw) for raw in inbox)
     reply = await logged_in.send(
         "a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE "
-        "HIGHESTMODSEQ APPENDLIMIT)"
-    )
+        "HIGHESTMODSEQ APPENDLIMIT)")
     assert reply == (
         f'* STATUS "INBOX" (MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY {folder.uidvalidity} '
         f"UNSEEN 2 DELETED 0 SIZE {size} HIGHESTMODSEQ {folder.highestmodseq} "
-        "APPENDLIMIT 52428800)\r\na OK STATUS completed\r\n"
-    )
+        "APPENDLIMIT 52428800)\r\na OK STATUS completed\r\n")
 
 
 async def test_status_missing(logged_in: Transcript) -> None:

@@ -13,15 +13,12 @@ async def test_add_remove_replace(selected: Transcript) -> None:
         "* 1 FETCH (FLAGS (\\Flagged $Work))\r\n"
         "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Work)\r\n"
         "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Work \\*)] "
-        "Flags permitted\r\na OK STORE completed\r\n"
-    )
+        "Flags permitted\r\na OK STORE completed\r\n")
     assert await selected.send("b STORE 1 -FLAGS (\\Flagged)") == (
-        "* 1 FETCH (FLAGS ($Work))\r\nb OK STORE completed\r\n"
-    )
+        "* 1 FETCH (FLAGS ($Work))\r\nb OK STORE completed\r\n")
     assert await selected.send("c STORE 1:2 FLAGS (\\Answered)") == (
         "* 1 FETCH (FLAGS (\\Answered))\r\n* 2 FETCH (FLAGS (\\Answered))\r\n"
-        "c OK STORE completed\r\n"
-    )
+        "c OK STORE completed\r\n")
 
 
 async def test_silent(selected: Transcript, services: Services, ann: int) -> None:
@@ -31,8 +28,7 @@ async def test_silent(selected: Transcript, services: Services, ann: int) -> Non
 
 async def test_uid_store(selected: Transcript) -> None:
     assert await selected.send("a UID STORE 3 +FLAGS (\\Seen)") == (
-        "* 3 FETCH (FLAGS (\\Seen) UID 3)\r\na OK STORE completed\r\n"
-    )
+        "* 3 FETCH (FLAGS (\\Seen) UID 3)\r\na OK STORE completed\r\n")
 
 
 async def test_bad_sequence_number(selected: Transcript) -> None:
@@ -43,8 +39,7 @@ async def test_unchangedsince(selected: Transcript, services: Services, ann: int
     folder = await services.mail.get_folder(ann, "INBOX")
     await services.mail.set_flags(ann, folder.id, [2], "add", ["\\Flagged"])
     reply = await selected.send(
-        f"a STORE 1:2 (UNCHANGEDSINCE {folder.highestmodseq}) +FLAGS (\\Answered)"
-    )
+        f"a STORE 1:2 (UNCHANGEDSINCE {folder.highestmodseq}) +FLAGS (\\Answered)")
     assert re.search(r"\* 1 FETCH \(FLAGS \(\\Answered\) MODSEQ \(\d+\)\)", reply)
     assert reply.endswith("a OK [MODIFIED 2] Conditional STORE failed for some messages\r\n")
 

@@ -11,12 +11,8 @@ from tests.protocol.imap.transcript import Transcript
 
 
 def msg(mid: str, subject: str, day: int, refs: str = "", reply_to: str = "") -> bytes:
-    lines = [
-        f"Message-ID: <{mid}@x>",
-        f"Subject: {subject}",
-        "From: a@example.org",
-        f"Date: {day:02d} Nov 2026 10:00:00 +0000",
-    ]
+    lines = [f"Message-ID: <{mid}@x>", f"Subject: {subject}", "From: a@example.org",
+             f"Date: {day:02d} Nov 2026 10:00:00 +0000"]
     if refs:
         lines.append("References: " + " ".join(f"<{r}@x>" for r in refs.split()))
     if reply_to:
@@ -27,13 +23,13 @@ def msg(mid: str, subject: str, day: int, refs: str = "", reply_to: str = "") ->
 @pytest.fixture
 async def threads(logged_in: Transcript, services: Services, ann: int) -> Transcript:
     raws = [
-        msg("a", "Plan", 1),  # 1
-        msg("b", "Re: Plan", 2, refs="a"),  # 2
-        msg("c", "Lunch", 3),  # 3
-        msg("d", "Re: Plan", 4, refs="a b"),  # 4
-        msg("e", "Re: Plan", 5, reply_to="a"),  # 5
-        msg("f", "Re: Lunch", 6, refs="zz"),  # 6 (parent missing: joined by subject)
-        msg("g", "Other", 7),  # 7
+        msg("a", "Plan", 1),                      # 1
+        msg("b", "Re: Plan", 2, refs="a"),        # 2
+        msg("c", "Lunch", 3),                     # 3
+        msg("d", "Re: Plan", 4, refs="a b"),      # 4
+        msg("e", "Re: Plan", 5, reply_to="a"),    # 5
+        msg("f", "Re: Lunch", 6, refs="zz"),      # 6 (parent missing: joined by subject)
+        msg("g", "Other", 7),                     # 7
     ]
     for raw in raws:
         await services.mail.append(ann, "INBOX", raw, (), datetime(2026, 11, 9, tzinfo=UTC))

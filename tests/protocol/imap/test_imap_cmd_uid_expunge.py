@@ -8,8 +8,7 @@ from tests.protocol.imap.transcript import Transcript
 async def test_uid_expunge(selected: Transcript) -> None:
     await selected.send("a STORE 1:3 +FLAGS.SILENT (\\Deleted)")
     assert await selected.send("b UID EXPUNGE 2:3") == (
-        "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\nb OK EXPUNGE completed\r\n"
-    )
+        "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\nb OK EXPUNGE completed\r\n")
     assert "UID 1" in await selected.send("c FETCH 1 UID")
 
 

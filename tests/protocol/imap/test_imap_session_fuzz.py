@@ -8,48 +8,11 @@ import random
 
 from tests.protocol.imap.conftest import Open
 
-TOKENS = [
-    b"FETCH",
-    b"UID",
-    b"STORE",
-    b"SEARCH",
-    b"COPY",
-    b"MOVE",
-    b"SELECT",
-    b"LIST",
-    b"1",
-    b"1:*",
-    b"*",
-    b"$",
-    b"0",
-    b"4294967296",
-    b"(",
-    b")",
-    b"[",
-    b"]",
-    b"<0.5>",
-    b"BODY[]",
-    b"BODY.PEEK[HEADER.FIELDS (A)]",
-    b"FLAGS",
-    b"+FLAGS",
-    b"\\Seen",
-    b"INBOX",
-    b'"quoted"',
-    b"{3}",
-    b"{2+}",
-    b"NIL",
-    b"OR",
-    b"NOT",
-    b"ALL",
-    b"SINCE",
-    b"1-Jan-2026",
-    b"CHARSET",
-    b"RETURN",
-    b"(MIN)",
-    b"CHANGEDSINCE",
-    b"\xff\xfe",
-    b"~{1}",
-]
+TOKENS = [b"FETCH", b"UID", b"STORE", b"SEARCH", b"COPY", b"MOVE", b"SELECT", b"LIST",
+          b"1", b"1:*", b"*", b"$", b"0", b"4294967296", b"(", b")", b"[", b"]", b"<0.5>",
+          b"BODY[]", b"BODY.PEEK[HEADER.FIELDS (A)]", b"FLAGS", b"+FLAGS", b"\\Seen",
+          b"INBOX", b'"quoted"', b"{3}", b"{2+}", b"NIL", b"OR", b"NOT", b"ALL", b"SINCE",
+          b"1-Jan-2026", b"CHARSET", b"RETURN", b"(MIN)", b"CHANGEDSINCE", b"\xff\xfe", b"~{1}"]
 
 
 async def test_random_commands(imap: Open, inbox: list[bytes]) -> None:

@@ -35,9 +35,8 @@ class Recorder:
         return out
 
 
-def imap_env(
-    services: Services, limiter: ConnectionLimiter | None = None, **overrides: object
-) -> SessionEnv:
+def imap_env(services: Services, limiter: ConnectionLimiter | None = None,
+             **overrides: object) -> SessionEnv:
     env = SessionEnv.from_context(server_context(services), limiter or ConnectionLimiter(10))
     if overrides:
         from dataclasses import replace

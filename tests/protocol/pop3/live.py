@@ -52,9 +52,8 @@ class LivePop3:
 
 
 @asynccontextmanager
-async def live_pop3(
-    services: Services, limits: ServerLimits | None = None, **settings: object
-) -> AsyncIterator[LivePop3]:
+async def live_pop3(services: Services, limits: ServerLimits | None = None,
+                    **settings: object) -> AsyncIterator[LivePop3]:
     ctx = server_context(services)
     updated = ctx.settings.model_copy(update={"pop3_port": 0, "pop3s_port": 0, **settings})
     server = Pop3Server(dataclasses.replace(ctx, settings=updated), limits or ServerLimits())

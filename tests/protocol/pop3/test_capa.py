@@ -27,14 +27,8 @@ async def test_after_tls_no_stls_and_password_login(pop3: Open) -> None:
 
 async def test_loopback_in_development_may_log_in_before_tls(pop3: Open) -> None:
     capa = lines(await pop3().send("CAPA"))
-    assert capa == [
-        *COMMON,
-        "USER",
-        "STLS",
-        "SASL PLAIN",
-        "EXPIRE NEVER",
-        "IMPLEMENTATION Postroom",
-    ]
+    assert capa == [*COMMON, "USER", "STLS", "SASL PLAIN", "EXPIRE NEVER",
+                    "IMPLEMENTATION Postroom"]
 
 
 async def test_transaction_state_announces_the_same(pop3: Open, logged_in: Transcript) -> None:

@@ -40,15 +40,14 @@ async def test_list_size_is_what_retr_sends(services: Services, ann: int, pop3: 
     t = pop3()
     await t.login()
     size = int((await t.send("LIST 1")).split()[2])
-    retr = await t.raw(b"RETR 1\r\n")
+    retr = (await t.raw(b"RETR 1\r\n"))
     status, _, body = retr.partition(b"\r\n")
     assert status == f"+OK {size} octets".encode()
     assert len(unstuff(body)) == size
 
 
-async def test_sizes_are_cached_by_blob(
-    services: Services, ann: int, pop3: Open, inbox: list[bytes]
-) -> None:
+async def test_sizes_are_cached_by_blob(services: Services, ann: int, pop3: Open,
+                                        inbox: list[bytes]) -> None:
     first = pop3()
     await first.login()
     await first.send("LIST")

@@ -31,9 +31,8 @@ async def test_wrong_password_and_unknown_user_get_the_same_reply(pop3: Open, an
     assert await pop3().login("not-an-address") == FAILED
 
 
-async def test_suspended_account_gets_the_same_reply(
-    services: Services, pop3: Open, ann: int
-) -> None:
+async def test_suspended_account_gets_the_same_reply(services: Services, pop3: Open,
+                                                     ann: int) -> None:
     await services.tenancy.accounts.set_status("ann@example.org", AccountStatus.SUSPENDED)
     assert await pop3().login() == FAILED
 
@@ -61,4 +60,6 @@ async def test_blocked_after_many_failures(services: Services, pop3: Open, ann: 
 async def test_second_session_gets_in_use(pop3: Open, inbox: list[bytes]) -> None:
     first, second = pop3(), pop3()
     assert await first.login() == "+OK Logged in\r\n"
-    assert await second.login() == ("-ERR [IN-USE] Mailbox is in use by another POP3 session\r\n")
+    assert await second.login() == (
+        "-ERR [IN-USE] Mailbox is in use by another POP3 session\r\n"
+    )

@@ -21,9 +21,8 @@ async def test_quit_before_login(pop3: Open) -> None:
     assert t.closing
 
 
-async def test_quit_removes_marked_messages(
-    services: Services, ann: int, logged_in: Transcript
-) -> None:
+async def test_quit_removes_marked_messages(services: Services, ann: int,
+                                            logged_in: Transcript) -> None:
     await logged_in.send("DELE 1")
     await logged_in.send("DELE 3")
     assert await logged_in.send("QUIT") == "+OK Bye\r\n"

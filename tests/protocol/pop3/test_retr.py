@@ -25,9 +25,8 @@ async def test_retr(logged_in: Transcript, inbox: list[bytes]) -> None:
     assert unstuff(expected) == inbox[1]  # factory messages are CRLF already
 
 
-async def test_retr_dot_stuffs_and_normalises_line_ends(
-    services: Services, ann: int, pop3: Open
-) -> None:
+async def test_retr_dot_stuffs_and_normalises_line_ends(services: Services, ann: int,
+                                                       pop3: Open) -> None:
     await services.mail.append(ann, "INBOX", TRICKY)
     t = pop3()
     await t.login()
@@ -64,9 +63,8 @@ async def test_retr_deleted_message(logged_in: Transcript) -> None:
     assert await logged_in.send("RETR 1") == "-ERR Message is deleted\r\n"
 
 
-async def test_storage_trouble_is_sys_temp(
-    services: Services, logged_in: Transcript, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_storage_trouble_is_sys_temp(services: Services, logged_in: Transcript,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(row: MessageRow) -> bytes:
         raise TemporaryFailure()
 
@@ -77,9 +75,8 @@ async def test_storage_trouble_is_sys_temp(
     assert (await logged_in.send("NOOP")) == "+OK\r\n"  # the session goes on
 
 
-async def test_missing_blob_file_is_sys_temp(
-    services: Services, ann: int, logged_in: Transcript
-) -> None:
+async def test_missing_blob_file_is_sys_temp(services: Services, ann: int,
+                                             logged_in: Transcript) -> None:
     row = (await inbox_rows(services, ann))[0]
     services.blobs.path(row.blob_hash).unlink()
     assert await logged_in.send("RETR 1") == (
@@ -87,18 +84,18 @@ async def test_missing_blob_file_is_sys_temp(
     )
 
 
-async def test_message_expunged_elsewhere(
-    services: Services, ann: int, logged_in: Transcript
-) -> None:
+async def test_message_expunged_elsewhere(services: Services, ann: int,
+                                          logged_in: Transcript) -> None:
     rows = await inbox_rows(services, ann)
     await services.mail.delete_messages(ann, rows[0].folder_id, [rows[0].uid])  # e.g. IMAP
     assert await logged_in.send("RETR 1") == "-ERR No such message\r\n"
     assert (await logged_in.send("RETR 2")).startswith("+OK")
 
 
-async def test_failure_to_set_seen_does_not_desynchronise(
-    services: Services, logged_in: Transcript, inbox: list[bytes], monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_failure_to_set_seen_does_not_desynchronise(services: Services,
+                                                          logged_in: Transcript,
+                                                          inbox: list[bytes],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(*args: object) -> None:
         raise TemporaryFailure()
 

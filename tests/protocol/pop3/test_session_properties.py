@@ -16,33 +16,14 @@ from postroom.protocols.pop3.session import Session, SessionEnv
 from postroom.protocols.pop3.states import SessionState
 from tests.protocol.pop3.transcript import Recorder
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 pieces = st.lists(
-    st.sampled_from(
-        [
-            b"USER a@b.c\r\n",
-            b"PASS x y\r\n",
-            b"AUTH PLAIN\r\n",
-            b"AUTH PLAIN =\r\n",
-            b"AGIA\r\n",
-            b"*\r\n",
-            b"CAPA\r\n",
-            b"STLS\r\n",
-            b"QUIT\r\n",
-            b"STAT\r\n",
-            b"RETR 1\r\n",
-            b"APOP a 0123456789abcdef0123456789abcdef\r\n",
-            b"\r\n",
-            b"\n",
-            b"\r",
-            b"x" * 300,
-            b"\xff\xfe",
-            b"LIST 99999999999999999999\r\n",
-        ]
-    ),
+    st.sampled_from([b"USER a@b.c\r\n", b"PASS x y\r\n", b"AUTH PLAIN\r\n", b"AUTH PLAIN =\r\n",
+                     b"AGIA\r\n", b"*\r\n", b"CAPA\r\n", b"STLS\r\n", b"QUIT\r\n", b"STAT\r\n",
+                     b"RETR 1\r\n", b"APOP a 0123456789abcdef0123456789abcdef\r\n", b"\r\n",
+                     b"\n", b"\r", b"x" * 300, b"\xff\xfe", b"LIST 99999999999999999999\r\n"]),
     max_size=40,
 ).map(b"".join) | st.binary(max_size=600)
 
@@ -55,14 +36,9 @@ class RefusingAuth:
 
 
 def env() -> SessionEnv:
-    return SessionEnv(
-        mail=None,
-        auth=RefusingAuth(),
-        locks=MaildropLocks(),  # type: ignore[arg-type]
-        sizes=SizeCache(),
-        plaintext_allowed=lambda ip, tls: True,
-        tls_available=True,
-    )
+    return SessionEnv(mail=None, auth=RefusingAuth(), locks=MaildropLocks(),  # type: ignore[arg-type]
+                      sizes=SizeCache(), plaintext_allowed=lambda ip, tls: True,
+                      tls_available=True)
 
 
 def well_formed(out: bytes) -> bool:

@@ -15,9 +15,8 @@ async def test_stat(logged_in: Transcript, inbox: list[bytes]) -> None:
     assert await logged_in.send("STAT") == f"+OK 3 {total}\r\n"
 
 
-async def test_stat_counts_wire_octets_not_stored_octets(
-    services: Services, ann: int, pop3: Open
-) -> None:
+async def test_stat_counts_wire_octets_not_stored_octets(services: Services, ann: int,
+                                                         pop3: Open) -> None:
     await services.mail.append(ann, "INBOX", TRICKY)
     t = pop3()
     await t.login()
@@ -25,7 +24,8 @@ async def test_stat_counts_wire_octets_not_stored_octets(
     assert await t.send("STAT") == f"+OK 1 {wire_size(TRICKY)}\r\n"
 
 
-async def test_stat_leaves_out_deleted_messages(logged_in: Transcript, inbox: list[bytes]) -> None:
+async def test_stat_leaves_out_deleted_messages(logged_in: Transcript,
+                                                inbox: list[bytes]) -> None:
     await logged_in.send("DELE 2")
     total = wire_size(inbox[0]) + wire_size(inbox[2])
     assert await logged_in.send("STAT") == f"+OK 2 {total}\r\n"

@@ -31,7 +31,8 @@ async def test_top_two_lines_dot_stuffed(services: Services, ann: int, pop3: Ope
     assert unstuff(out.partition(b"\r\n")[2]) == MESSAGE[: MESSAGE.index(b"line 3")]
 
 
-async def test_top_more_lines_than_the_body_has(services: Services, ann: int, pop3: Open) -> None:
+async def test_top_more_lines_than_the_body_has(services: Services, ann: int,
+                                                pop3: Open) -> None:
     t = await session_with(services, ann, pop3)
     out = await t.raw(b"TOP 1 100\r\n")
     assert unstuff(out.partition(b"\r\n")[2]) == MESSAGE

@@ -8,9 +8,8 @@ from tests.protocol.pop3.conftest import Open
 from tests.protocol.pop3.transcript import Transcript
 
 
-async def test_drop_after_dele_removes_nothing(
-    services: Services, ann: int, pop3: Open, logged_in: Transcript
-) -> None:
+async def test_drop_after_dele_removes_nothing(services: Services, ann: int, pop3: Open,
+                                               logged_in: Transcript) -> None:
     await logged_in.send("DELE 1")
     await logged_in.send("DELE 2")
     logged_in.close()

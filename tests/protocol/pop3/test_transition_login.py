@@ -13,18 +13,16 @@ from tests.protocol.pop3.conftest import Open
 TRANSACTION_ONLY = ["STAT", "LIST", "RETR 1", "DELE 1", "NOOP", "RSET", "TOP 1 0", "UIDL"]
 
 
-async def test_transaction_commands_are_refused_before_login(
-    pop3: Open, inbox: list[bytes]
-) -> None:
+async def test_transaction_commands_are_refused_before_login(pop3: Open,
+                                                             inbox: list[bytes]) -> None:
     t = pop3()
     for line in TRANSACTION_ONLY:
         assert await t.send(line) == "-ERR Command not valid in this state\r\n", line
     assert t.session.state is SessionState.AUTHORIZATION
 
 
-async def test_login_enters_transaction(
-    services: Services, ann: int, pop3: Open, inbox: list[bytes]
-) -> None:
+async def test_login_enters_transaction(services: Services, ann: int, pop3: Open,
+                                        inbox: list[bytes]) -> None:
     t = pop3()
     await t.login()
     assert t.session.state is SessionState.TRANSACTION
@@ -33,9 +31,8 @@ async def test_login_enters_transaction(
         assert await t.send(line) == "-ERR Already authenticated\r\n"
 
 
-async def test_the_message_list_is_fixed_at_login(
-    services: Services, ann: int, pop3: Open, inbox: list[bytes]
-) -> None:
+async def test_the_message_list_is_fixed_at_login(services: Services, ann: int, pop3: Open,
+                                                  inbox: list[bytes]) -> None:
     t = pop3()
     await t.login()
     await services.mail.append(ann, "INBOX", make_message("late"))

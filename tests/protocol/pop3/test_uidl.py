@@ -31,9 +31,8 @@ async def test_uidl_leaves_out_deleted(logged_in: Transcript) -> None:
     assert await logged_in.send("UIDL 7") == "-ERR No such message\r\n"
 
 
-async def test_uidls_survive_sessions_and_expunges(
-    services: Services, ann: int, pop3: Open, inbox: list[bytes]
-) -> None:
+async def test_uidls_survive_sessions_and_expunges(services: Services, ann: int, pop3: Open,
+                                                   inbox: list[bytes]) -> None:
     first = pop3()
     await first.login()
     before = uidls(await first.send("UIDL"))

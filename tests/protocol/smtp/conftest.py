@@ -37,9 +37,8 @@ async def ports(world: SmtpWorld) -> AsyncIterator[Ports]:
 
 
 @pytest.fixture(params=["session", "socket"])
-async def dialog_factory(
-    request: pytest.FixtureRequest, world: SmtpWorld
-) -> AsyncIterator[DialogFactory]:
+async def dialog_factory(request: pytest.FixtureRequest, world: SmtpWorld
+                         ) -> AsyncIterator[DialogFactory]:
     """Opens dialogs through the session or over a real socket (same assertions)."""
     opened: list[Dialog] = []
     listeners = []

@@ -84,9 +84,8 @@ async def test_no_password_before_tls_off_loopback(world: SmtpWorld) -> None:
 
 
 async def test_plaintext_policy_never_refuses_loopback_too(world: SmtpWorld) -> None:
-    t = await world.talk(
-        Mode.SUBMISSION, peer_ip="127.0.0.1", plaintext_allowed=lambda ip, tls: tls
-    )
+    t = await world.talk(Mode.SUBMISSION, peer_ip="127.0.0.1",
+                         plaintext_allowed=lambda ip, tls: tls)
     await t.ehlo()
     assert (await t.line(f"AUTH PLAIN {PLAIN_OK}")).startswith("530")
 
@@ -112,8 +111,7 @@ async def test_three_failures_end_the_session(world: SmtpWorld) -> None:
 
 async def test_failures_get_throttled_then_blocked(world: SmtpWorld) -> None:
     world.services.tenancy.auth.policy = ThrottlePolicy(
-        free_failures=1, max_delay=0.05, block_account_after=4
-    )
+        free_failures=1, max_delay=0.05, block_account_after=4)
     replies = []
     for i in range(3):
         t = await world.talk(Mode.SUBMISSION, peer_ip="127.0.0.1")

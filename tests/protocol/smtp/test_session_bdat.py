@@ -24,9 +24,8 @@ async def test_chunks_make_one_message(dialog_factory: DialogFactory, world: Smt
     assert (await world.inbox(world.ann))[0].endswith(message)
 
 
-async def test_pipelined_chunks_and_commands(
-    dialog_factory: DialogFactory, world: SmtpWorld
-) -> None:
+async def test_pipelined_chunks_and_commands(dialog_factory: DialogFactory,
+                                            world: SmtpWorld) -> None:
     d = await _ready(dialog_factory)
     message = make_message()
     replies = await d.send(b"BDAT %d LAST\r\n" % len(message) + message + b"NOOP\r\n", 2)
@@ -42,9 +41,8 @@ async def test_empty_last_chunk(dialog_factory: DialogFactory, world: SmtpWorld)
     assert (await world.inbox(world.ann))[0].endswith(message)
 
 
-async def test_chunk_content_is_not_scanned(
-    dialog_factory: DialogFactory, world: SmtpWorld
-) -> None:
+async def test_chunk_content_is_not_scanned(dialog_factory: DialogFactory,
+                                            world: SmtpWorld) -> None:
     d = await _ready(dialog_factory)
     message = b"Subject: dots\r\n\r\n.\r\nQUIT\r\n.\r\n"
     reply = (await d.send(b"BDAT %d LAST\r\n" % len(message) + message))[0]
@@ -52,9 +50,8 @@ async def test_chunk_content_is_not_scanned(
     assert (await world.inbox(world.ann))[0].endswith(message)
 
 
-async def test_refused_bdat_chunk_is_consumed(
-    dialog_factory: DialogFactory, world: SmtpWorld
-) -> None:
+async def test_refused_bdat_chunk_is_consumed(dialog_factory: DialogFactory,
+                                              world: SmtpWorld) -> None:
     d = await dialog_factory()
     await d.one("EHLO a.example")
     await d.one("MAIL FROM:<a@remote.test>")

@@ -10,30 +10,19 @@ from tests.protocol.smtp.transcript import SmtpWorld, codes
 
 # Every end-of-data look-alike (SMTP smuggling): none may end the message.
 SMUGGLING = [
-    b"\n.\n",
-    b"\r.\r",
-    b"\n.\r\n",
-    b"\r\n.\n",
-    b"\r\n.\r\r\n",
-    b"\r.\r\n",
-    b"\r\n.\r",
-    b"\n.\r",
-    b"\r\n\x00.\r\n",
-    b"\r\n.\x00\r\n",
+    b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b"\r\n.\r\r\n", b"\r.\r\n", b"\r\n.\r",
+    b"\n.\r", b"\r\n\x00.\r\n", b"\r\n.\x00\r\n",
 ]
-SMUGGLED = (
-    b"MAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"
-    b"Subject: smuggled\r\n\r\nsmuggled\r\n.\r\n"
-)
+SMUGGLED = (b"MAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"
+            b"Subject: smuggled\r\n\r\nsmuggled\r\n.\r\n")
 
 
 def _body(inbox: list[bytes]) -> bytes:
     return inbox[0].split(b"\r\n\r\n", 1)[1] if inbox else b""
 
 
-async def test_message_is_stored_byte_for_byte(
-    dialog_factory: DialogFactory, world: SmtpWorld
-) -> None:
+async def test_message_is_stored_byte_for_byte(dialog_factory: DialogFactory,
+                                               world: SmtpWorld) -> None:
     d = await dialog_factory()
     await d.one("EHLO a.example")
     await d.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\nDATA\r\n", 3)
@@ -58,11 +47,8 @@ async def test_data_needs_a_recipient(dialog_factory: DialogFactory) -> None:
 async def test_pipelined_transaction(dialog_factory: DialogFactory, world: SmtpWorld) -> None:
     d = await dialog_factory()
     await d.one("EHLO a.example")
-    replies = await d.send(
-        b"MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\n"
-        b"RCPT TO:<bob@example.org>\r\nDATA\r\n",
-        4,
-    )
+    replies = await d.send(b"MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\n"
+                           b"RCPT TO:<bob@example.org>\r\nDATA\r\n", 4)
     assert [r[:3] for r in replies] == ["250", "250", "250", "354"]
     replies = await d.send(make_message() + b".\r\nMAIL FROM:<b@remote.test>\r\nNOOP\r\n", 3)
     assert [r[:3] for r in replies] == ["250", "250", "250"]
@@ -71,8 +57,7 @@ async def test_pipelined_transaction(dialog_factory: DialogFactory, world: SmtpW
 
 @pytest.mark.parametrize("variant", SMUGGLING, ids=repr)
 async def test_smuggling_never_starts_a_second_message(
-    dialog_factory: DialogFactory, world: SmtpWorld, variant: bytes
-) -> None:
+        dialog_factory: DialogFactory, world: SmtpWorld, variant: bytes) -> None:
     d = await dialog_factory()
     await d.one("EHLO a.example")
     await d.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\nDATA\r\n", 3)
@@ -128,6 +113,6 @@ async def test_body_arrives_in_pieces(world: SmtpWorld) -> None:
     data = message + b".\r\n"
     out = ""
     for i in range(0, len(data), 7):
-        out += await t.send(data[i : i + 7])
+        out += await t.send(data[i:i + 7])
     assert codes(out) == ["250"]
     assert (await world.inbox(world.ann))[0].endswith(message)

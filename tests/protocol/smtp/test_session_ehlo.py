@@ -14,15 +14,8 @@ async def test_ehlo_lists_the_extensions(dialog_factory: DialogFactory) -> None:
     lines = reply.split("\r\n")
     assert lines[0].startswith("250-")
     keywords = [line[4:] for line in lines[1:]]
-    for keyword in (
-        "PIPELINING",
-        "SIZE 52428800",
-        "8BITMIME",
-        "CHUNKING",
-        "SMTPUTF8",
-        "ENHANCEDSTATUSCODES",
-        "STARTTLS",
-    ):
+    for keyword in ("PIPELINING", "SIZE 52428800", "8BITMIME", "CHUNKING", "SMTPUTF8",
+                    "ENHANCEDSTATUSCODES", "STARTTLS"):
         assert keyword in keywords
     assert "BINARYMIME" not in keywords
     # Loopback client in development: plaintext AUTH is allowed, so it is offered.

@@ -11,8 +11,7 @@ async def test_mail_accepts_a_sender_and_parameters(dialog_factory: DialogFactor
     d = await dialog_factory()
     await d.one("EHLO a.example")
     assert (await d.one("MAIL FROM:<a@remote.test> SIZE=1000 BODY=8BITMIME")).startswith(
-        "250 2.1.0"
-    )
+        "250 2.1.0")
 
 
 async def test_null_sender_is_accepted_on_the_mx(dialog_factory: DialogFactory) -> None:

@@ -78,9 +78,8 @@ async def test_alias_expands_to_its_accounts(world: SmtpWorld) -> None:
 
 async def test_full_mailbox_is_a_temporary_refusal(world: SmtpWorld) -> None:
     await world.services.tenancy.accounts.set_quota("bob@example.org", 1024 * 1024)
-    await world.services.mail.append(
-        world.bob.id, "INBOX", b"Subject: big\r\n\r\n" + b"x" * (1024 * 1024 - 100) + b"\r\n"
-    )
+    await world.services.mail.append(world.bob.id, "INBOX", b"Subject: big\r\n\r\n"
+                                     + b"x" * (1024 * 1024 - 100) + b"\r\n")
     t = await world.talk()
     await t.ehlo()
     await t.line("MAIL FROM:<a@remote.test> SIZE=5000")

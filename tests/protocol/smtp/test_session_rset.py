@@ -34,7 +34,8 @@ async def test_rset_keeps_the_login(world: SmtpWorld) -> None:
 async def test_rset_ends_a_bdat_transaction(world: SmtpWorld) -> None:
     t = await world.talk()
     await t.ehlo()
-    out = await t.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\nBDAT 5\r\nHello")
+    out = await t.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<ann@example.org>\r\n"
+                       "BDAT 5\r\nHello")
     assert codes(out) == ["250", "250", "250"]
     assert codes(await t.line("RSET")) == ["250"]
     assert codes(await t.line("BDAT 3 LAST")) == []  # waiting for the chunk...

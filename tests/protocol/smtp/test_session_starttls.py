@@ -53,8 +53,7 @@ async def test_injection_over_a_real_socket_is_discarded(ports: Ports) -> None:
     await d.one("EHLO a.example")
     # The injected NOOP and MAIL come before the handshake: they must never be answered.
     assert (await d.send("STARTTLS\r\nNOOP\r\nMAIL FROM:<evil@remote.test>\r\n"))[0].startswith(
-        "220"
-    )
+        "220")
     await d.starttls(client_tls(ports.cert))
     reply = await d.one("EHLO a.example")
     assert reply.startswith("250-")  # the EHLO reply, not a stray 250 for NOOP

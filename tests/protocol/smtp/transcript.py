@@ -39,27 +39,16 @@ class SmtpWorld:
 
     def env(self, mode: Mode = Mode.MX, **overrides: object) -> SessionEnv:
         values: dict[str, object] = dict(
-            hostname=HOST,
-            mode=mode,
-            inbound=self.delivery.inbound,
-            submitter=self.delivery.submitter,
-            auth=self.services.tenancy.auth,
-            organisations=self.services.tenancy.organisations,
-            log=self.delivery.log,
+            hostname=HOST, mode=mode, inbound=self.delivery.inbound,
+            submitter=self.delivery.submitter, auth=self.services.tenancy.auth,
+            organisations=self.services.tenancy.organisations, log=self.delivery.log,
             plaintext_allowed=self.services.settings.plaintext_allowed,
-            max_message_size=int(self.services.settings.max_message_size),
-        )
+            max_message_size=int(self.services.settings.max_message_size))
         values.update(overrides)
         return SessionEnv(**values)  # type: ignore[arg-type]
 
-    async def talk(
-        self,
-        mode: Mode = Mode.MX,
-        *,
-        peer_ip: str = "192.0.2.10",
-        tls: bool = False,
-        **overrides: object,
-    ) -> Transcript:
+    async def talk(self, mode: Mode = Mode.MX, *, peer_ip: str = "192.0.2.10",
+                   tls: bool = False, **overrides: object) -> Transcript:
         session = Session(self.env(mode, **overrides), peer_ip=peer_ip, tls=tls)
         t = Transcript(Conversation(session))
         t.greeting = t.conversation.start().decode()
@@ -104,12 +93,12 @@ async def make_world(services: Services) -> SmtpWorld:
     await make_org(services)
     ann = await make_account(services, "ann@example.org")
     bob = await make_account(services, "bob@example.org")
-    await services.tenancy.recipients.add_alias(
-        "team@example.org", ["ann@example.org", "bob@example.org"]
-    )
+    await services.tenancy.recipients.add_alias("team@example.org",
+                                                ["ann@example.org", "bob@example.org"])
     await services.tenancy.recipients.add_alias("fwd@example.org", ["someone@remote.test"])
     resolver = StaticResolver()
-    delivery = build_delivery(services.settings, services.tenancy, services.mail, resolver=resolver)
+    delivery = build_delivery(services.settings, services.tenancy, services.mail,
+                              resolver=resolver)
     return SmtpWorld(services, delivery, resolver, ann, bob)
 
 

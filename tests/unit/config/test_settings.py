@@ -53,12 +53,8 @@ def tls_files(tmp_path: Path) -> tuple[Path, Path]:
 
 def production(tls_files: tuple[Path, Path], **values: object) -> Settings:
     cert, key = tls_files
-    base: dict[str, object] = {
-        "environment": "production",
-        "secret_key": SECRET,
-        "tls_cert_file": cert,
-        "tls_key_file": key,
-    }
+    base: dict[str, object] = {"environment": "production", "secret_key": SECRET,
+                               "tls_cert_file": cert, "tls_key_file": key}
     return load_settings(None, **{**base, **values})
 
 
@@ -85,16 +81,8 @@ def test_embedded_default_keeps_everything_in_postroom_data(tmp_path: Path) -> N
 def test_default_ports_are_the_unprivileged_ones_of_design_section_2() -> None:
     s = load_settings()
     assert s.listen_address == "127.0.0.1"
-    ports = (
-        s.http_port,
-        s.smtp_port,
-        s.submission_port,
-        s.submissions_port,
-        s.imap_port,
-        s.imaps_port,
-        s.pop3_port,
-        s.pop3s_port,
-    )
+    ports = (s.http_port, s.smtp_port, s.submission_port, s.submissions_port, s.imap_port,
+             s.imaps_port, s.pop3_port, s.pop3s_port)
     assert ports == (8080, 2525, 2587, 2465, 1143, 1993, 1110, 1995)
 
 
@@ -121,12 +109,9 @@ def test_plaintext_login_defaults_to_loopback_in_development_only(
 
 
 def test_toml_file_sets_values(tmp_path: Path) -> None:
-    path = write_toml(
-        tmp_path,
-        'hostname = "mail.example.org"\nhttp_port = 9080\n'
-        'max_message_size = "10MiB"\ndata_dir = "/srv/postroom"\n'
-        'plaintext_auth = "never"\n',
-    )
+    path = write_toml(tmp_path, 'hostname = "mail.example.org"\nhttp_port = 9080\n'
+                                'max_message_size = "10MiB"\ndata_dir = "/srv/postroom"\n'
+                                'plaintext_auth = "never"\n')
     s = load_settings(path)
     assert s.hostname == "mail.example.org"
     assert s.http_port == 9080
@@ -137,9 +122,8 @@ def test_toml_file_sets_values(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write_toml(
-        tmp_path, 'hostname = "file.example.org"\nhttp_port = 9080\nmax_message_size = "10MiB"\n'
-    )
+    path = write_toml(tmp_path, 'hostname = "file.example.org"\nhttp_port = 9080\n'
+                                'max_message_size = "10MiB"\n')
     monkeypatch.setenv("POSTROOM_HTTP_PORT", "9180")
     monkeypatch.setenv("POSTROOM_MAX_MESSAGE_SIZE", "2MiB")
     monkeypatch.setenv("POSTROOM_DATABASE_URL", "postgresql+asyncpg://mail@db/postroom")
@@ -150,17 +134,10 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert s.effective_database_url == "postgresql+asyncpg://mail@db/postroom"
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("50MiB", 50 * 1024**2),
-        ("1GB", 10**9),
-        ("1GiB", 1024**3),
-        ("512KiB", 512 * 1024),
-        ("1000", 1000),
-        (2048, 2048),
-    ],
-)
+@pytest.mark.parametrize(("text", "size"), [
+    ("50MiB", 50 * 1024**2), ("1GB", 10**9), ("1GiB", 1024**3), ("512KiB", 512 * 1024),
+    ("1000", 1000), (2048, 2048),
+])
 def test_sizes_accept_units(text: str | int, size: int) -> None:
     assert load_settings(max_message_size=text).max_message_size == size
 
@@ -176,18 +153,15 @@ def assert_readable(error: ConfigError, *fragments: str) -> None:
         assert fragment in message, message
 
 
-@pytest.mark.parametrize(
-    ("values", "fragments"),
-    [
-        ({"max_message_size": "lots"}, ("max_message_size", "unit")),
-        ({"http_port": 70000}, ("http_port", "65535")),
-        ({"http_port": "eighty"}, ("http_port", "integer")),
-        ({"environment": "prod"}, ("environment", "'development' or 'production'")),
-        ({"plaintext_auth": "sometimes"}, ("plaintext_auth", "'never'")),
-        ({"smtp_line_limit": 100}, ("smtp_line_limit", "512")),
-        ({"listen_adress": "0.0.0.0"}, ("listen_adress", "not permitted")),
-    ],
-)
+@pytest.mark.parametrize(("values", "fragments"), [
+    ({"max_message_size": "lots"}, ("max_message_size", "unit")),
+    ({"http_port": 70000}, ("http_port", "65535")),
+    ({"http_port": "eighty"}, ("http_port", "integer")),
+    ({"environment": "prod"}, ("environment", "'development' or 'production'")),
+    ({"plaintext_auth": "sometimes"}, ("plaintext_auth", "'never'")),
+    ({"smtp_line_limit": 100}, ("smtp_line_limit", "512")),
+    ({"listen_adress": "0.0.0.0"}, ("listen_adress", "not permitted")),
+])
 def test_invalid_values_give_a_readable_config_error(
     values: dict[str, object], fragments: tuple[str, ...]
 ) -> None:
@@ -221,9 +195,8 @@ def test_broken_and_missing_files(tmp_path: Path) -> None:
 # --- production safety ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "secret", [None, "", "change-me", "changeme", "secret", "postroom", " " * 40, "x" * 31]
-)
+@pytest.mark.parametrize("secret", [None, "", "change-me", "changeme", "secret", "postroom",
+                                    " " * 40, "x" * 31])
 def test_production_refuses_a_missing_placeholder_or_short_secret(
     secret: str | None, tls_files: tuple[Path, Path]
 ) -> None:
@@ -248,7 +221,9 @@ def test_production_accepts_a_long_random_secret(tls_files: tuple[Path, Path]) -
 
 
 @pytest.mark.parametrize("missing", ["tls_cert_file", "tls_key_file"])
-def test_production_refuses_missing_tls_files(missing: str, tls_files: tuple[Path, Path]) -> None:
+def test_production_refuses_missing_tls_files(
+    missing: str, tls_files: tuple[Path, Path]
+) -> None:
     with pytest.raises(ConfigError) as caught:
         production(tls_files, **{missing: None})
     assert_readable(caught.value, "tls_cert_file", "tls_key_file")
@@ -273,23 +248,11 @@ def test_tls_cert_and_key_go_together(tls_files: tuple[Path, Path]) -> None:
 # --- plaintext authentication ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("peer", "allowed"),
-    [
-        ("127.0.0.1", True),
-        ("127.3.4.5", True),
-        ("::1", True),
-        ("0:0:0:0:0:0:0:1", True),
-        ("10.0.0.1", False),
-        ("192.0.2.7", False),
-        ("2001:db8::1", False),
-        ("fe80::1%eth0", False),
-        ("0.0.0.0", False),
-        ("", False),
-        (None, False),
-        ("not an address", False),
-    ],
-)
+@pytest.mark.parametrize(("peer", "allowed"), [
+    ("127.0.0.1", True), ("127.3.4.5", True), ("::1", True), ("0:0:0:0:0:0:0:1", True),
+    ("10.0.0.1", False), ("192.0.2.7", False), ("2001:db8::1", False), ("fe80::1%eth0", False),
+    ("0.0.0.0", False), ("", False), (None, False), ("not an address", False),
+])
 def test_plaintext_allowed_on_loopback_in_development(peer: str | None, allowed: bool) -> None:
     assert load_settings().plaintext_allowed(peer, tls=False) is allowed
 
@@ -311,9 +274,8 @@ def test_production_refuses_plaintext_even_on_loopback(tls_files: tuple[Path, Pa
 
 
 @pytest.mark.parametrize("policy", ["loopback", "always"])
-def test_production_refuses_an_explicit_plaintext_policy(
-    tls_files: tuple[Path, Path], policy: str
-) -> None:
+def test_production_refuses_an_explicit_plaintext_policy(tls_files: tuple[Path, Path],
+                                                         policy: str) -> None:
     with pytest.raises(ConfigError, match="plaintext_auth"):
         production(tls_files, plaintext_auth=policy)
 
@@ -330,8 +292,7 @@ def test_explicit_plaintext_policies() -> None:
 
 def test_docs_settings_md_is_the_generated_reference() -> None:
     assert DOCS.read_text() == settings_reference(), (
-        "docs/settings.md is out of date: run `postroom settings-doc > docs/settings.md`"
-    )
+        "docs/settings.md is out of date: run `postroom settings-doc > docs/settings.md`")
 
 
 def test_reference_documents_every_setting() -> None:

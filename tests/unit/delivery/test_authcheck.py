@@ -21,9 +21,8 @@ def _resolver() -> StaticResolver:
 
 
 async def _check(r: StaticResolver, ip: str, mail_from: str, message: bytes = MESSAGE):  # type: ignore[no-untyped-def]
-    return await AuthChecker(r).check(
-        ip=ip, helo="client.sender.test", mail_from=mail_from, message=message, size=len(message)
-    )
+    return await AuthChecker(r).check(ip=ip, helo="client.sender.test", mail_from=mail_from,
+                                      message=message, size=len(message))
 
 
 async def test_spf_results() -> None:
@@ -61,14 +60,15 @@ async def test_dkim_pass_aligns_dmarc_even_when_spf_fails() -> None:
     r = _resolver()
     key = generate_dkim_key()
     publish_dkim(r, Domain(1, 1, "sender.test", DomainStatus.ACTIVE, "sel", key))
-    signed = cleanup.sign_sync(MESSAGE, domain="sender.test", selector="sel", private_key_pem=key)
+    signed = cleanup.sign_sync(MESSAGE, domain="sender.test", selector="sel",
+                               private_key_pem=key)
     verdict = await _check(r, "198.51.100.1", "other@elsewhere.test", signed)
     assert [(d.result, d.domain, d.selector) for d in verdict.dkim] == [
-        ("pass", "sender.test", "sel")
-    ]
+        ("pass", "sender.test", "sel")]
     assert verdict.dmarc == "pass"
     tampered = signed.replace(b"body", b"b0dy")
-    assert (await _check(r, "198.51.100.1", "o@elsewhere.test", tampered)).dkim[0].result == "fail"
+    assert (await _check(r, "198.51.100.1", "o@elsewhere.test", tampered)).dkim[0].result \
+        == "fail"
 
 
 async def test_no_signature_and_no_record() -> None:

@@ -19,13 +19,9 @@ def test_bare_line_endings_become_crlf() -> None:
 
 def test_missing_fields_are_added() -> None:
     when = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-    done = cleanup.cleanup(
-        b"Subject: hi\nTo: bob@example.org\n\nbody\n",
-        mail_from="ann@example.org",
-        hostname="mx.test",
-        display_name="Ann Example",
-        now=when,
-    )
+    done = cleanup.cleanup(b"Subject: hi\nTo: bob@example.org\n\nbody\n",
+                           mail_from="ann@example.org", hostname="mx.test",
+                           display_name="Ann Example", now=when)
     head, body = done.message.split(b"\r\n\r\n", 1)
     assert body == b"body\r\n"
     assert b"\r\nFrom: Ann Example <ann@example.org>" in head
@@ -36,10 +32,8 @@ def test_missing_fields_are_added() -> None:
 
 
 def test_present_fields_are_kept() -> None:
-    raw = (
-        b"From: Ann <ANN@example.org>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n"
-        b"Message-ID: <given@example.org>\r\n\r\nbody\r\n"
-    )
+    raw = (b"From: Ann <ANN@example.org>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n"
+           b"Message-ID: <given@example.org>\r\n\r\nbody\r\n")
     done = cleanup.cleanup(raw, mail_from="ann@example.org", hostname="mx.test")
     assert done.message == raw
     assert done.message_id == "<given@example.org>"
@@ -53,12 +47,10 @@ def test_header_only_message() -> None:
 
 def test_signature_verifies_and_covers_the_from_field() -> None:
     key = generate_dkim_key()
-    raw = cleanup.cleanup(
-        b"From: ann@example.org\r\nSubject: s\r\n\r\nbody\r\n",
-        mail_from="ann@example.org",
-        hostname="h",
-    ).message
-    signed = cleanup.sign_sync(raw, domain="example.org", selector="postroom1", private_key_pem=key)
+    raw = cleanup.cleanup(b"From: ann@example.org\r\nSubject: s\r\n\r\nbody\r\n",
+                          mail_from="ann@example.org", hostname="h").message
+    signed = cleanup.sign_sync(raw, domain="example.org", selector="postroom1",
+                               private_key_pem=key)
     assert signed.endswith(raw) and signed.startswith(b"DKIM-Signature:")
     resolver = StaticResolver()
     publish_dkim(resolver, Domain(1, 1, "example.org", DomainStatus.ACTIVE, "postroom1", key))

@@ -16,8 +16,7 @@ async def test_static_answers() -> None:
 
 async def test_records_from_a_toml_file(tmp_path: Path) -> None:
     path = tmp_path / "dns.toml"
-    path.write_text(
-        '["remote.test"]\nMX = ["10 mx.remote.test"]\n["mx.remote.test"]\nA = ["127.0.0.1"]\n'
-    )
+    path.write_text('["remote.test"]\nMX = ["10 mx.remote.test"]\n'
+                    '["mx.remote.test"]\nA = ["127.0.0.1"]\n')
     r = resolver_for(path)
     assert await r.lookup("mx.remote.test", "A") == ["127.0.0.1"]

@@ -17,20 +17,17 @@ async def test_entries_are_batched_and_kept_with_a_retention_class(services: Ser
     assert await deliverylog.for_queue_id(services.db, "Q1") == []  # not yet flushed
     await log.close()
     rows = await deliverylog.for_queue_id(services.db, "Q1")
-    assert [json.loads(r.entry)["recipient"] for r in rows] == ["x@remote.test", "y@remote.test"]
+    assert [json.loads(r.entry)["recipient"] for r in rows] == ["x@remote.test",
+                                                                 "y@remote.test"]
     assert {r.retention_class for r in rows} == {"delivery"}
     assert rows[0].expires_at - rows[0].at == timedelta(days=30)
 
 
 async def test_purge_removes_what_expired(services: Services) -> None:
     now = datetime.now(UTC)
-    await deliverylog.append(
-        services.db,
-        [
-            deliverylog.LogRow(now, "smtp", "delivery", now - timedelta(seconds=1), "old", "{}"),
-            deliverylog.LogRow(now, "smtp", "delivery", now + timedelta(days=1), "new", "{}"),
-        ],
-    )
+    await deliverylog.append(services.db, [
+        deliverylog.LogRow(now, "smtp", "delivery", now - timedelta(seconds=1), "old", "{}"),
+        deliverylog.LogRow(now, "smtp", "delivery", now + timedelta(days=1), "new", "{}")])
     assert await deliverylog.purge(services.db, now) == 1
     assert [r.queue_id for r in await deliverylog.recent(services.db)] == ["new"]
 

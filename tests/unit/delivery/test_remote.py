@@ -13,17 +13,11 @@ def _remote(records: dict[str, dict[str, list[str]]]) -> RemoteDelivery:
 
 
 async def test_mx_by_preference_with_addresses() -> None:
-    r = _remote(
-        {
-            "d.test": {"MX": ["20 b.d.test.", "10 a.d.test."]},
-            "a.d.test": {"A": ["192.0.2.1"], "AAAA": ["2001:db8::1"]},
-            "b.d.test": {"A": ["192.0.2.2"]},
-        }
-    )
-    assert await r.route("d.test") == [
-        ("a.d.test", ["192.0.2.1", "2001:db8::1"]),
-        ("b.d.test", ["192.0.2.2"]),
-    ]
+    r = _remote({"d.test": {"MX": ["20 b.d.test.", "10 a.d.test."]},
+                 "a.d.test": {"A": ["192.0.2.1"], "AAAA": ["2001:db8::1"]},
+                 "b.d.test": {"A": ["192.0.2.2"]}})
+    assert await r.route("d.test") == [("a.d.test", ["192.0.2.1", "2001:db8::1"]),
+                                       ("b.d.test", ["192.0.2.2"])]
 
 
 async def test_implicit_mx() -> None:
@@ -31,17 +25,13 @@ async def test_implicit_mx() -> None:
     assert await r.route("d.test") == [("d.test", ["192.0.2.9"])]
 
 
-@pytest.mark.parametrize(
-    ("records", "code", "status"),
-    [
-        ({"d.test": {"MX": ["0 ."]}}, 556, "5.1.10"),
-        ({}, 550, "5.1.2"),
-        ({"d.test": {"MX": ["10 gone.d.test"]}}, 451, "4.4.4"),
-    ],
-)
-async def test_route_errors(
-    records: dict[str, dict[str, list[str]]], code: int, status: str
-) -> None:
+@pytest.mark.parametrize(("records", "code", "status"), [
+    ({"d.test": {"MX": ["0 ."]}}, 556, "5.1.10"),
+    ({}, 550, "5.1.2"),
+    ({"d.test": {"MX": ["10 gone.d.test"]}}, 451, "4.4.4"),
+])
+async def test_route_errors(records: dict[str, dict[str, list[str]]], code: int,
+                            status: str) -> None:
     with pytest.raises(RouteError) as info:
         await _remote(records).route("d.test")
     assert (info.value.reply.code, info.value.reply.enhanced) == (code, status)

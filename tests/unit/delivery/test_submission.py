@@ -17,11 +17,8 @@ async def set_limits(world: SmtpWorld, *, messages: int, new_recipients: int) ->
     """The organisation's sending limits (no tenancy setter yet: set on the row)."""
     org = await world.services.tenancy.organisations.get("Example College")
     async with world.services.db.write() as conn:
-        await conn.execute(
-            update(s.organisation)
-            .where(s.organisation.c.id == org.id)
-            .values(max_messages_per_day=messages, max_new_recipients_per_day=new_recipients)
-        )
+        await conn.execute(update(s.organisation).where(s.organisation.c.id == org.id).values(
+            max_messages_per_day=messages, max_new_recipients_per_day=new_recipients))
 
 
 def letter(sender: str = "ann@example.org", to: str = "bob@example.org") -> bytes:
@@ -30,12 +27,8 @@ def letter(sender: str = "ann@example.org", to: str = "bob@example.org") -> byte
 
 async def test_local_delivery_and_sent_copy(world: SmtpWorld) -> None:
     submit = world.delivery.submitter.submit
-    result = await submit(
-        world.ann,
-        "ann@example.org",
-        ["bob@example.org"],
-        b"From: ann@example.org\nTo: bob@example.org\nSubject: s\n\nhi\n",
-    )
+    result = await submit(world.ann, "ann@example.org", ["bob@example.org"],
+                          b"From: ann@example.org\nTo: bob@example.org\nSubject: s\n\nhi\n")
     assert result.delivered == ("bob@example.org",) and result.queued == ()
     [stored] = await world.inbox(world.bob)
     assert b"\r\nhi\r\n" in stored and b"\n\n" not in stored.replace(b"\r\n", b"")
@@ -49,15 +42,10 @@ async def test_send_as_is_enforced_on_envelope_and_header(world: SmtpWorld) -> N
     with pytest.raises(SenderNotOwned):
         await submit(world.ann, "bob@example.org", ["bob@example.org"], letter())
     with pytest.raises(SenderNotOwned):
-        await submit(
-            world.ann,
-            "ann@example.org",
-            ["bob@example.org"],
-            letter(sender="Boss <boss@example.org>"),
-        )
-    result = await submit(
-        world.ann, "team@example.org", ["bob@example.org"], letter(sender="team@example.org")
-    )
+        await submit(world.ann, "ann@example.org", ["bob@example.org"],
+                     letter(sender="Boss <boss@example.org>"))
+    result = await submit(world.ann, "team@example.org", ["bob@example.org"],
+                          letter(sender="team@example.org"))
     assert result.delivered == ("bob@example.org",)
 
 
@@ -71,8 +59,7 @@ async def test_recipient_errors(world: SmtpWorld) -> None:
 
 async def test_system_submission_needs_no_account(world: SmtpWorld) -> None:
     result = await world.delivery.submitter.submit(
-        None, "", ["ann@example.org"], b"From: MAILER-DAEMON@mx\r\nSubject: n\r\n\r\nx\r\n"
-    )
+        None, "", ["ann@example.org"], b"From: MAILER-DAEMON@mx\r\nSubject: n\r\n\r\nx\r\n")
     assert result.delivered == ("ann@example.org",)
     assert await world.inbox(world.ann, "Sent") == []
 
@@ -80,12 +67,10 @@ async def test_system_submission_needs_no_account(world: SmtpWorld) -> None:
 async def test_full_local_mailbox_is_retried_by_the_queue(world: SmtpWorld) -> None:
     tenancy = world.services.tenancy
     await tenancy.accounts.set_quota("bob@example.org", 1024 * 1024)
-    await world.services.mail.append(
-        world.bob.id, "INBOX", b"Subject: big\r\n\r\n" + b"x" * (1024 * 1024 - 50)
-    )
-    result = await world.delivery.submitter.submit(
-        world.ann, "ann@example.org", ["bob@example.org"], letter()
-    )
+    await world.services.mail.append(world.bob.id, "INBOX",
+                                     b"Subject: big\r\n\r\n" + b"x" * (1024 * 1024 - 50))
+    result = await world.delivery.submitter.submit(world.ann, "ann@example.org",
+                                                   ["bob@example.org"], letter())
     assert result.delivered == () and result.queued == ("bob@example.org",)
     await world.delivery.worker.run_once()
     [message] = await world.delivery.queue.list_messages()
@@ -126,4 +111,5 @@ async def test_new_recipient_limit(world: SmtpWorld) -> None:
     first = await submit(world.ann, "ann@example.org", ["a@r.test", "b@r.test"], letter())
     again = await submit(world.ann, "ann@example.org", ["a@r.test", "b@r.test"], letter())
     assert not first.held and not again.held  # known recipients are not new
-    assert (await submit(world.ann, "ann@example.org", ["c@r.test", "d@r.test"], letter())).held
+    assert (await submit(world.ann, "ann@example.org", ["c@r.test", "d@r.test"],
+                         letter())).held

@@ -23,12 +23,8 @@ async def names(services: Services, account_id: int) -> list[str]:
 async def test_new_account_has_the_default_folders(services: Services, account_id: int) -> None:
     folders = {f.name: f.special_use for f in await services.mail.list_folders(account_id)}
     assert folders == {
-        "INBOX": SpecialUse.INBOX,
-        "Sent": SpecialUse.SENT,
-        "Drafts": SpecialUse.DRAFTS,
-        "Trash": SpecialUse.TRASH,
-        "Junk": SpecialUse.JUNK,
-        "Archive": SpecialUse.ARCHIVE,
+        "INBOX": SpecialUse.INBOX, "Sent": SpecialUse.SENT, "Drafts": SpecialUse.DRAFTS,
+        "Trash": SpecialUse.TRASH, "Junk": SpecialUse.JUNK, "Archive": SpecialUse.ARCHIVE,
     }
     assert (await services.mail.special_folder(account_id, SpecialUse.SENT)).name == "Sent"
 
@@ -36,8 +32,7 @@ async def test_new_account_has_the_default_folders(services: Services, account_i
 async def test_create_makes_missing_parents(services: Services, account_id: int) -> None:
     await services.mail.create_folder(account_id, "Projects/2026/Grants")
     assert {"Projects", "Projects/2026", "Projects/2026/Grants"} <= set(
-        await names(services, account_id)
-    )
+        await names(services, account_id))
     with pytest.raises(AlreadyExists):
         await services.mail.create_folder(account_id, "Projects/2026")
 
@@ -59,9 +54,8 @@ async def test_inbox_is_case_insensitive(services: Services, account_id: int) ->
         await services.mail.create_folder(account_id, "Inbox")
 
 
-async def test_rename_moves_children_and_keeps_uidvalidity(
-    services: Services, account_id: int
-) -> None:
+async def test_rename_moves_children_and_keeps_uidvalidity(services: Services,
+                                                           account_id: int) -> None:
     await services.mail.create_folder(account_id, "A/B/C")
     before = await services.mail.get_folder(account_id, "A/B")
     await services.mail.rename_folder(account_id, "A", "Z/A2")
@@ -72,9 +66,8 @@ async def test_rename_moves_children_and_keeps_uidvalidity(
     assert after.uidvalidity == before.uidvalidity
 
 
-async def test_rename_refuses_existing_target_and_self_nesting(
-    services: Services, account_id: int
-) -> None:
+async def test_rename_refuses_existing_target_and_self_nesting(services: Services,
+                                                               account_id: int) -> None:
     await services.mail.create_folder(account_id, "A")
     with pytest.raises(AlreadyExists):
         await services.mail.rename_folder(account_id, "A", "Sent")
@@ -84,9 +77,8 @@ async def test_rename_refuses_existing_target_and_self_nesting(
         await services.mail.rename_folder(account_id, "Missing", "Other")
 
 
-async def test_rename_inbox_moves_messages_and_leaves_inbox_empty(
-    services: Services, account_id: int
-) -> None:
+async def test_rename_inbox_moves_messages_and_leaves_inbox_empty(services: Services,
+                                                                  account_id: int) -> None:
     await services.mail.append(account_id, "INBOX", make_message("one"), ["\\Seen"])
     await services.mail.append(account_id, "INBOX", make_message("two"))
     await services.mail.rename_folder(account_id, "INBOX", "Old mail")
@@ -101,8 +93,7 @@ async def test_rename_inbox_moves_messages_and_leaves_inbox_empty(
 
 
 async def test_delete_folder_frees_quota_and_refuses_inbox_and_parents(
-    services: Services, account_id: int
-) -> None:
+        services: Services, account_id: int) -> None:
     await services.mail.create_folder(account_id, "Old/Sub")
     sub = await services.mail.get_folder(account_id, "Old/Sub")
     await services.mail.append(account_id, "Old/Sub", make_message("x"))
@@ -134,7 +125,8 @@ async def test_special_use_is_unique_per_account(services: Services, account_id:
     assert (await services.mail.get_folder(account_id, "Sent")).special_use is None
 
 
-async def test_accounts_cannot_see_each_others_folders(services: Services, account_id: int) -> None:
+async def test_accounts_cannot_see_each_others_folders(services: Services,
+                                                       account_id: int) -> None:
     other = await make_account(services, "bea@example.org")
     inbox = await services.mail.get_folder(account_id, "INBOX")
     with pytest.raises(NotFound):

@@ -18,16 +18,12 @@ async def _setup(services: Services, count: int) -> tuple[int, int]:
     ann = await make_account(services)
     start = datetime(2026, 3, 1, tzinfo=UTC)
     for i in range(count):
-        raw = make_message(
-            f"m{i:02d}",
-            body=f"word{i} common\n",
-            sender=f"P{i % 3} <p{i % 3}@example.net>",
-            attachment=b"z" if i == 4 else None,
-        )
+        raw = make_message(f"m{i:02d}", body=f"word{i} common\n",
+                           sender=f"P{i % 3} <p{i % 3}@example.net>",
+                           attachment=b"z" if i == 4 else None)
         # Two messages per hour: equal dates are ordered by UID.
-        await services.mail.deliver(
-            raw, [Target(ann.id)], internal_date=start + timedelta(hours=i // 2)
-        )
+        await services.mail.deliver(raw, [Target(ann.id)],
+                                    internal_date=start + timedelta(hours=i // 2))
     return ann.id, (await services.mail.get_folder(ann.id, "INBOX")).id
 
 
@@ -52,9 +48,8 @@ async def test_search_criteria_combine(services: Services) -> None:
     page = await listing.search(ann, [inbox], Criteria(text="common", sender="p1@"))
     assert sorted(i.subject for i in page.items) == ["m01", "m04", "m07"]
     assert (await listing.search(ann, [inbox], Criteria(has_attachment=True))).total == 1
-    day = await listing.search(
-        ann, [inbox], Criteria(date_from=date(2026, 3, 1), date_to=date(2026, 3, 1))
-    )
+    day = await listing.search(ann, [inbox], Criteria(date_from=date(2026, 3, 1),
+                                                      date_to=date(2026, 3, 1)))
     assert day.total == 9
     none = await listing.search(ann, [inbox], Criteria(text="word5", subject="m06"))
     assert none.total == 0

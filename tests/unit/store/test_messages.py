@@ -39,9 +39,8 @@ async def test_append_gives_increasing_uids_and_keeps_bytes(services: Services, 
 
 async def test_append_keeps_flags_keywords_and_internal_date(services: Services, ann: int) -> None:
     when = datetime(2020, 5, 17, 8, 30, tzinfo=UTC)
-    await services.mail.append(
-        ann, "INBOX", make_message(), ["\\seen", "$Forwarded", "\\Recent"], internal_date=when
-    )
+    await services.mail.append(ann, "INBOX", make_message(), ["\\seen", "$Forwarded", "\\Recent"],
+                               internal_date=when)
     row = (await services.mail.messages(ann, await inbox(services, ann)))[0]
     assert row.flags == {"\\Seen", "$Forwarded"}
     assert row.internal_date == when
@@ -54,9 +53,8 @@ async def test_bad_flags_are_refused(services: Services, ann: int) -> None:
         await services.mail.append(ann, "Nope", make_message())
 
 
-async def test_uidvalidity_and_uids_survive_a_restart(
-    tmp_path: Path, services: Services, ann: int
-) -> None:
+async def test_uidvalidity_and_uids_survive_a_restart(tmp_path: Path, services: Services,
+                                                      ann: int) -> None:
     await services.mail.append(ann, "INBOX", make_message("a"))
     before = await services.mail.get_folder(ann, "INBOX")
     await services.close()
@@ -101,9 +99,8 @@ async def test_set_flags_modes_and_unchangedsince(services: Services, ann: int) 
     # RFC 7162 3.1.3: a message changed after UNCHANGEDSINCE is refused, the rest done.
     old = rows[b.uid].modseq
     await services.mail.set_flags(ann, folder_id, [a.uid], "add", ["\\Answered"])
-    update = await services.mail.set_flags(
-        ann, folder_id, [a.uid, b.uid], "replace", ["\\Draft"], unchanged_since=old
-    )
+    update = await services.mail.set_flags(ann, folder_id, [a.uid, b.uid], "replace", ["\\Draft"],
+                                           unchanged_since=old)
     assert update.modified == (a.uid,)
     assert [r.uid for r in update.changed] == [b.uid]
     # No change, no new MODSEQ.
@@ -114,16 +111,16 @@ async def test_set_flags_modes_and_unchangedsince(services: Services, ann: int) 
 async def test_copy_and_move_keep_flags_and_dates(services: Services, ann: int) -> None:
     folder_id = await inbox(services, ann)
     when = datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)
-    a = await services.mail.append(
-        ann, "INBOX", make_message("a"), ["\\Flagged", "$X"], internal_date=when
-    )
+    a = await services.mail.append(ann, "INBOX", make_message("a"), ["\\Flagged", "$X"],
+                                   internal_date=when)
     b = await services.mail.append(ann, "INBOX", make_message("b"), ["\\Seen"])
     copied = await services.mail.copy(ann, folder_id, [a.uid, b.uid], "Archive")
     archive = await services.mail.get_folder(ann, "Archive")
     assert copied.source_uids == (a.uid, b.uid) and copied.dest_uids == (1, 2)
     assert copied.uidvalidity == archive.uidvalidity
     arch_rows = await services.mail.messages(ann, archive.id)
-    assert [r.flags for r in arch_rows] == [frozenset({"\\Flagged", "$X"}), frozenset({"\\Seen"})]
+    assert [r.flags for r in arch_rows] == [frozenset({"\\Flagged", "$X"}),
+                                            frozenset({"\\Seen"})]
     assert arch_rows[0].internal_date == when
     moved = await services.mail.move(ann, folder_id, [a.uid], "Trash")
     trash = await services.mail.get_folder(ann, "Trash")
@@ -131,19 +128,16 @@ async def test_copy_and_move_keep_flags_and_dates(services: Services, ann: int) 
     assert [r.uid for r in await services.mail.messages(ann, folder_id)] == [b.uid]
     assert (await services.mail.messages(ann, trash.id))[0].flags == {"\\Flagged", "$X"}
     account = await services.tenancy.accounts.get_by_id(ann)
-    all_rows = [
-        *await services.mail.messages(ann, folder_id),
-        *arch_rows,
-        *await services.mail.messages(ann, trash.id),
-    ]
+    all_rows = [*await services.mail.messages(ann, folder_id), *arch_rows,
+                *await services.mail.messages(ann, trash.id)]
     assert account.usage == sum(r.size for r in all_rows)
 
 
-async def test_expunge_removes_only_deleted_and_records_vanished(
-    services: Services, ann: int
-) -> None:
+async def test_expunge_removes_only_deleted_and_records_vanished(services: Services,
+                                                                 ann: int) -> None:
     folder_id = await inbox(services, ann)
-    uids = [(await services.mail.append(ann, "INBOX", make_message(f"m{i}"))).uid for i in range(4)]
+    uids = [(await services.mail.append(ann, "INBOX", make_message(f"m{i}"))).uid
+            for i in range(4)]
     start = (await services.mail.get_folder(ann, "INBOX")).highestmodseq
     await services.mail.set_flags(ann, folder_id, uids[1:3], "add", ["\\Deleted"])
     gone = await services.mail.expunge(ann, folder_id)
@@ -186,14 +180,12 @@ async def test_delivery_shares_one_blob_and_reports_per_target(services: Service
     tiny = await make_account(services, "tiny@example.org", quota=1024 * 1024)
     await services.mail.append(tiny.id, "INBOX", make_message(body="z" * 900_000))
     raw = make_message("to all", body="w" * 200_000)
-    outcomes = await services.mail.deliver(
-        raw, [Target(ann.id), Target(bea.id, "Missing"), Target(tiny.id)]
-    )
+    outcomes = await services.mail.deliver(raw, [Target(ann.id), Target(bea.id, "Missing"),
+                                                 Target(tiny.id)])
     assert [o.error is None for o in outcomes] == [True, True, False]
     assert isinstance(outcomes[2].error, OverQuota)
-    rows = [
-        (await services.mail.messages(a, await inbox(services, a)))[-1] for a in (ann.id, bea.id)
-    ]
+    rows = [(await services.mail.messages(a, await inbox(services, a)))[-1]
+            for a in (ann.id, bea.id)]
     assert rows[0].blob_hash == rows[1].blob_hash  # one blob, two messages
     assert sum(1 for _ in services.blobs.iter_hashes()) == 2
 
@@ -202,7 +194,7 @@ async def test_streamed_message_and_size_limit(services: Services, ann: int) -> 
     writer = services.mail.new_writer()
     raw = make_message(body="line of text\n" * 20_000)
     for i in range(0, len(raw), 4096):
-        writer.write(raw[i : i + 4096])
+        writer.write(raw[i:i + 4096])
     result = await services.mail.append(ann, "INBOX", writer)
     row = (await services.mail.messages(ann, await inbox(services, ann)))[0]
     assert row.uid == result.uid and await services.mail.read_message(row) == raw
@@ -212,9 +204,8 @@ async def test_streamed_message_and_size_limit(services: Services, ann: int) -> 
 
 
 async def test_summary_is_kept(services: Services, ann: int) -> None:
-    await services.mail.append(
-        ann, "INBOX", make_message("Report", body="See attached.\n", attachment=b"\x00\x01" * 100)
-    )
+    await services.mail.append(ann, "INBOX", make_message("Report", body="See attached.\n",
+                                                          attachment=b"\x00\x01" * 100))
     folder_id = await inbox(services, ann)
     detail = (await services.mail.details(ann, folder_id, [1]))[0]
     assert detail.subject == "Report"
@@ -238,30 +229,24 @@ async def test_change_feed_sees_committed_changes(services: Services, ann: int) 
     assert all(e.folder_id == folder_id and e.uids == (r.uid,) for e in events)  # type: ignore[union-attr]
 
 
-async def test_full_text_search_finds_substrings_from_word_starts(
-    services: Services, ann: int
-) -> None:
+async def test_full_text_search_finds_substrings_from_word_starts(services: Services,
+                                                                  ann: int) -> None:
     folder_id = await inbox(services, ann)
-    await services.mail.append(
-        ann, "INBOX", make_message("Budget", body="The quarterly forecast is ready.\n")
-    )
+    await services.mail.append(ann, "INBOX", make_message("Budget", body="The quarterly "
+                                                                         "forecast is ready.\n"))
     await services.mail.append(ann, "INBOX", make_message("Lunch", body="Pizza at noon?\n"))
     hits = await services.mail.search_text(ann, [folder_id], "FORECAST", TextField.BODY)
     assert hits == {(folder_id, 1)}
     assert await services.mail.search_text(ann, [folder_id], "forecast IS r", TextField.BODY) == {
-        (folder_id, 1)
-    }
+        (folder_id, 1)}
     assert await services.mail.search_text(ann, [folder_id], "fore", TextField.BODY) == {
-        (folder_id, 1)
-    }
+        (folder_id, 1)}
     # Substrings are matched from the start of a word (see postroom.store.search).
     assert await services.mail.search_text(ann, [folder_id], "recast", TextField.BODY) == set()
-    assert (
-        await services.mail.search_text(ann, [folder_id], "forecast ready", TextField.BODY) == set()
-    )
+    assert await services.mail.search_text(ann, [folder_id], "forecast ready",
+                                           TextField.BODY) == set()
     assert await services.mail.search_text(ann, [folder_id], "lunch", TextField.TEXT) == {
-        (folder_id, 2)
-    }
+        (folder_id, 2)}
     assert await services.mail.search_text(ann, [folder_id], "lunch", TextField.BODY) == set()
     # Expunged messages leave the index (their blob is gone).
     await services.mail.delete_messages(ann, folder_id, [1])

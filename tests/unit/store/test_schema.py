@@ -17,7 +17,8 @@ from tests.factories import make_account, make_message, make_org
 async def test_migrated_database_matches_schema(services: Services) -> None:
     def diff(sync_conn):  # type: ignore[no-untyped-def]
         ctx = MigrationContext.configure(sync_conn, opts={"compare_type": False})
-        return [d for d in compare_metadata(ctx, metadata) if "blob_fts" not in repr(d)]
+        return [d for d in compare_metadata(ctx, metadata)
+                if "blob_fts" not in repr(d)]
 
     async with services.db.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
@@ -36,7 +37,8 @@ def _script_heads() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("postroom.store") / "migrations"))
+    cfg.set_main_option("script_location",
+                        str(resources.files("postroom.store") / "migrations"))
     return ",".join(sorted(ScriptDirectory.from_config(cfg).get_heads()))
 
 
@@ -53,12 +55,10 @@ async def test_sqlite_is_durable(services: Services, db_backend: str) -> None:
 async def test_concurrent_appends_get_distinct_increasing_uids(services: Services) -> None:
     await make_org(services)
     account = await make_account(services)
-    results = await asyncio.gather(
-        *[
-            services.mail.append(account.id, "INBOX", make_message(f"m{i}", body=f"{i}\n"))
-            for i in range(20)
-        ]
-    )
+    results = await asyncio.gather(*[
+        services.mail.append(account.id, "INBOX", make_message(f"m{i}", body=f"{i}\n"))
+        for i in range(20)
+    ])
     assert sorted(r.uid for r in results) == list(range(1, 21))
     folder = await services.mail.get_folder(account.id, "INBOX")
     rows = await services.mail.messages(account.id, folder.id)

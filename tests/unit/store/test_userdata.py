@@ -47,16 +47,11 @@ async def test_contacts_are_upserted_by_address_and_scoped(services: Services) -
     ann = await make_account(services)
     bob = await make_account(services, "bob@example.org")
     data = UserData(services.db)
-    assert (
-        await data.save_contacts(
-            ann.id, [NewContact("Carol", "Carol@Example.net"), NewContact("", "")]
-        )
-        == 1
-    )
+    assert await data.save_contacts(ann.id, [NewContact("Carol", "Carol@Example.net"),
+                                             NewContact("", "")]) == 1
     await data.save_contacts(ann.id, [NewContact("Carol Jones", "carol@example.net")])
     assert [(c.name, c.email) for c in await data.contacts(ann.id)] == [
-        ("Carol Jones", "carol@example.net")
-    ]
+        ("Carol Jones", "carol@example.net")]
     assert await data.contacts(bob.id) == []
     assert [c.email for c in await data.contacts(ann.id, "jon")] == ["carol@example.net"]
     assert await data.contacts(ann.id, "100%_") == []

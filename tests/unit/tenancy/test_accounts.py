@@ -14,13 +14,9 @@ MiB = 1024 * 1024
 
 async def test_account_is_canonical_and_belongs_to_the_domains_org(services: Services) -> None:
     org = await make_org(services, domain="Example.ORG")
-    account = await services.tenancy.accounts.add(
-        "Ann.Smith@EXAMPLE.org",
-        PASSWORD,
-        quota=10 * MiB,
-        role=Role.ORG_ADMIN,
-        display_name=" Ann Smith ",
-    )
+    account = await services.tenancy.accounts.add("Ann.Smith@EXAMPLE.org", PASSWORD,
+                                                  quota=10 * MiB, role=Role.ORG_ADMIN,
+                                                  display_name=" Ann Smith ")
     assert account.address == "ann.smith@example.org"
     assert account.organisation_id == org.id
     assert account.role is Role.ORG_ADMIN and account.display_name == "Ann Smith"
@@ -71,9 +67,8 @@ async def test_allocation_cannot_go_below_use(services: Services) -> None:
         await services.tenancy.organisations.set_allocation(org.id, mailboxes=1)
     with pytest.raises(OverAllocation):
         await services.tenancy.organisations.set_allocation(org.id, storage=50 * MiB)
-    changed = await services.tenancy.organisations.set_allocation(
-        org.id, mailboxes=2, storage=70 * MiB
-    )
+    changed = await services.tenancy.organisations.set_allocation(org.id, mailboxes=2,
+                                                                   storage=70 * MiB)
     assert (changed.mailbox_allocation, changed.storage_allocation) == (2, 70 * MiB)
 
 
@@ -92,6 +87,4 @@ async def test_send_as_addresses_include_aliases(services: Services) -> None:
     ann = await make_account(services)
     await services.tenancy.recipients.add_alias("office@example.org", ["ann@example.org"])
     assert await services.tenancy.accounts.send_as_addresses(ann) == [
-        "ann@example.org",
-        "office@example.org",
-    ]
+        "ann@example.org", "office@example.org"]

@@ -26,11 +26,8 @@ async def test_login_with_address_in_any_case(auth: Authenticator) -> None:
 
 async def test_unknown_user_and_wrong_password_fail_alike(auth: Authenticator) -> None:
     errors = []
-    for address, password in (
-        ("nobody@example.org", PASSWORD),
-        ("ann@example.org", "wrong pw!"),
-        ("not-an-address", "x"),
-    ):
+    for address, password in (("nobody@example.org", PASSWORD), ("ann@example.org", "wrong pw!"),
+                              ("not-an-address", "x")):
         with pytest.raises(AuthenticationFailed) as info:
             await auth.login(address, password, ip=None)
         errors.append(str(info.value))

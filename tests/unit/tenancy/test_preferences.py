@@ -19,12 +19,8 @@ def test_filters_apply_in_order() -> None:
         MailFilter(3, FilterField.TO, "team@", FilterAction.MOVE, "Team"),
         MailFilter(4, FilterField.SUBJECT, "SPAM", FilterAction.DELETE, enabled=False),
     ]
-    outcome = evaluate_filters(
-        filters,
-        sender="News <news@example.net>",
-        recipients="team@example.org",
-        subject="Weekly spam",
-    )
+    outcome = evaluate_filters(filters, sender="News <news@example.net>",
+                               recipients="team@example.org", subject="Weekly spam")
     assert outcome.folder == "News" and outcome.mark_read and not outcome.discard
     deleting = [MailFilter(5, FilterField.SUBJECT, "spam", FilterAction.DELETE), *filters]
     assert evaluate_filters(deleting, sender="", recipients="", subject="SPAM!").discard

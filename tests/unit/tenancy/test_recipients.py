@@ -38,9 +38,8 @@ async def test_unhosted_domain_is_not_ours(setup: Services) -> None:
 async def test_alias_with_several_targets_nested_and_external(setup: Services) -> None:
     r = setup.tenancy.recipients
     await r.add_alias("team@example.org", ["ann@example.org", "bea@example.org"])
-    await r.add_alias(
-        "all@example.org", ["team@example.org", "friend@example.net", "ann@example.org"]
-    )
+    await r.add_alias("all@example.org", ["team@example.org", "friend@example.net",
+                                          "ann@example.org"])
     result = await r.resolve("All+x@EXAMPLE.org")
     assert sorted(a.address for a in result.accounts) == ["ann@example.org", "bea@example.org"]
     assert result.external == ["friend@example.net"]
