@@ -14,6 +14,8 @@ Invariants:
   commit although it was accepted at RCPT (quota raced, folder trouble) is handed to
   the queue as a *local* recipient and retried there; aliases that point outside go to
   the queue as forwards.
+- Local copies go through ``delivery.local``, so each recipient's filters, forwarding
+  and vacation reply apply (``delivery.personal``).
 - ``commit`` raises only when no recipient got the message (so the SMTP reply is a
   4xx/5xx and the client keeps it).
 """
@@ -31,12 +33,14 @@ from email.utils import format_datetime
 from postroom.delivery.authcheck import AuthChecker, AuthVerdict
 from postroom.delivery.errors import RelayDenied
 from postroom.delivery.ids import new_queue_id
+from postroom.delivery.local import LocalDelivery
 from postroom.delivery.log import DeliveryLog
+from postroom.delivery.personal import HEAD_BYTES
 from postroom.errors import NotFound, OverQuota, PostroomError
 from postroom.store.blobs import BlobWriter
 from postroom.store.mailboxes import MailStore
 from postroom.store.queue import NewRecipient, QueueStore
-from postroom.store.records import Account, Target
+from postroom.store.records import Account
 from postroom.tenancy.recipients import Recipients
 
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -101,6 +105,11 @@ class Spool:
         self._file.seek(0)
         return self._file.read()
 
+    def head(self, size: int) -> bytes:
+        """The first ``size`` octets (where the header section is)."""
+        self._file.seek(0)
+        return self._file.read(size)
+
     def close(self) -> None:
         self._file.close()
 
@@ -109,9 +118,11 @@ class InboundDelivery:
     """Starts inbound transactions; one per node, shared by the SMTP sessions."""
 
     def __init__(self, *, recipients: Recipients, mail: MailStore, queue: QueueStore,
-                 log: DeliveryLog, hostname: str, checker: AuthChecker | None = None,
+                 log: DeliveryLog, hostname: str, local: LocalDelivery,
+                 checker: AuthChecker | None = None,
                  queue_lifetime: timedelta = timedelta(days=5)) -> None:
         self.recipients = recipients
+        self.local = local
         self.mail = mail
         self.queue = queue
         self.log = log
@@ -180,20 +191,19 @@ class InboundTransaction:
         accounts = list(self._accounts.values())
         if not accounts:
             return
-        writer = await self._writer(trace)
-        outcomes = await self.delivery.mail.deliver(writer, [Target(a.id) for a in accounts])
-        failed = [(a, o.error) for a, o in zip(accounts, outcomes, strict=True)
-                  if o.error is not None]
-        result.delivered += [a.address for a, o in zip(accounts, outcomes, strict=True)
-                             if o.error is None]
-        if failed and not result.delivered and not self._forwards:
-            error = failed[0][1]
-            raise error if isinstance(error, PostroomError) else OverQuota()
-        if failed:  # accepted at RCPT: never lost, never bounced; retried by the queue
-            retry = [NewRecipient(a.address, local=True) for a, _ in failed]
-            await self._enqueue(trace, retry, mail_from=self.envelope.mail_from)
-            result.queued += [a.address for a, _ in failed]
 
+        async def source() -> BlobWriter:
+            return await self._writer(trace)
+
+        done = await self.delivery.local.deliver(
+            source, accounts, head=trace + self._spool.head(HEAD_BYTES),
+            mail_from=self.envelope.mail_from)
+        if done.retried and not done.delivered and not self._forwards:
+            # Accepted at RCPT, yet nobody could have it: the client keeps it and retries.
+            error = done.errors[0]
+            raise error if isinstance(error, PostroomError) else OverQuota()
+        result.delivered += done.delivered
+        result.queued += done.retried + done.forwarded
     async def _enqueue(self, trace: bytes, recipients: list[NewRecipient], *,
                        mail_from: str) -> None:
         writer = await self._writer(trace)

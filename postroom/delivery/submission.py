@@ -28,8 +28,9 @@ recipients or a malformed address; ``LimitExceeded`` for a message over the size
 Steps, in order: checks; cleanup (line endings, Date, Message-ID, From); DKIM signature
 with the From: domain's key when hosted (in a worker thread); outside recipients into
 the queue (one transaction, held if a limit was crossed); local recipients and the Sent
-copy stored with one blob; a local copy that cannot be stored now (quota) is queued for
-retry, so once the queue has the message the submission succeeds.
+copy stored with one blob, each recipient's filters, forwarding and vacation reply
+applied (``delivery.local``); a local copy that cannot be stored now (quota) is queued
+for retry, so once the queue has the message the submission succeeds.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ from postroom.delivery import cleanup
 from postroom.delivery.errors import SenderNotOwned, SendingSuspended
 from postroom.delivery.ids import new_queue_id
 from postroom.delivery.limits import SendingLimits
+from postroom.delivery.local import LocalDelivery
 from postroom.delivery.log import DeliveryLog
+from postroom.delivery.personal import HEAD_BYTES, PersonalRules
 from postroom.errors import Invalid, LimitExceeded, NotFound
 from postroom.mail.addresses import canonical_address
 from postroom.store.mailboxes import MailStore
@@ -72,7 +75,7 @@ class Submitter:
     """Cleanup -> sign -> queue / deliver, for every sender Postroom has."""
 
     def __init__(self, *, tenancy: Tenancy, mail: MailStore, queue: QueueStore,
-                 log: DeliveryLog, hostname: str, max_message_size: int,
+                 log: DeliveryLog, hostname: str, max_message_size: int, rules: PersonalRules,
                  queue_lifetime: timedelta = timedelta(days=5)) -> None:
         self.tenancy = tenancy
         self.mail = mail
@@ -82,6 +85,8 @@ class Submitter:
         self.max_message_size = max_message_size
         self.queue_lifetime = queue_lifetime
         self.limits = SendingLimits(queue, log)
+        self.local = LocalDelivery(mail=mail, queue=queue, rules=rules,
+                                   send_reply=self.auto_reply, queue_lifetime=queue_lifetime)
 
     # --- checks a protocol may run early (SMTP MAIL / RCPT) ---------------------------
 
@@ -201,20 +206,21 @@ class Submitter:
 
     async def _deliver_local(self, account: Account | None, mail_from: str, routes: _Routes,
                              signed: bytes, save_sent: bool) -> tuple[list[str], list[str]]:
-        accounts = list(routes.local.values())
-        targets = [Target(a.id) for a in accounts]
+        extra = []
         if account is not None and save_sent:
-            targets.append(Target(account.id, "Sent", frozenset({"\\Seen"})))
-        if not targets:
+            extra.append(Target(account.id, "Sent", frozenset({"\\Seen"})))
+        if not routes.local and not extra:
             return [], []
-        outcomes = await self.mail.deliver(signed, targets)
-        delivered = [a.address for a, o in zip(accounts, outcomes, strict=False)
-                     if o.error is None]
-        failed = [a.address for a, o in zip(accounts, outcomes, strict=False)
-                  if o.error is not None]
-        if failed:  # full mailbox: retried by the queue, reported by DSN if it lasts
-            await self.queue.enqueue(
-                signed, queue_id=new_queue_id(), mail_from=mail_from,
-                account_id=account.id if account else None, lifetime=self.queue_lifetime,
-                recipients=[NewRecipient(a, local=True) for a in failed])
-        return delivered, failed
+
+        async def source() -> bytes:
+            return signed
+
+        done = await self.local.deliver(source, list(routes.local.values()),
+                                        head=signed[:HEAD_BYTES], mail_from=mail_from,
+                                        extra=extra,
+                                        sender_id=account.id if account else None)
+        return done.delivered, done.retried
+
+    async def auto_reply(self, to: str, message: bytes) -> None:
+        """Send an automatic message (a vacation reply) from the null reverse-path."""
+        await self.submit(None, "", [to], message, save_sent=False)

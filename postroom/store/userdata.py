@@ -20,7 +20,7 @@ Invariants:
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -124,6 +124,16 @@ class MailFilter:
 
 
 @dataclass(frozen=True)
+class PersonalSettings:
+    """What delivery reads for one account: enabled filters, today's vacation reply
+    (None when off or outside its dates) and forwarding (None when off)."""
+
+    filters: tuple[MailFilter, ...] = ()
+    vacation: Vacation | None = None
+    forwarding: Forwarding | None = None
+
+
+@dataclass(frozen=True)
 class Contact:
     id: int
     name: str
@@ -201,6 +211,47 @@ class UserData:
     async def filters_for(self, account_id: int) -> list[MailFilter]:
         """The enabled filters in the order they apply."""
         return [f for f in await self.filters(account_id) if f.enabled]
+
+    async def delivery_settings(self, account_ids: list[int], today: date | None = None,
+                                ) -> dict[int, PersonalSettings]:
+        """Today's vacation, forwarding and enabled filters of each account, in one read.
+
+        The delivery path calls this once per message; an account with nothing set up
+        reads as ``PersonalSettings()``.
+        """
+        today = today or datetime.now(UTC).date()
+        out = {i: PersonalSettings() for i in account_ids}
+        if not account_ids:
+            return out
+        sc, fc = s.user_setting.c, s.mail_filter.c
+        names = [SettingName.VACATION.value, SettingName.FORWARDING.value]
+        async with self.db.read() as conn:
+            settings = (await conn.execute(
+                select(sc.account_id, sc.name, sc.value)
+                .where(sc.account_id.in_(account_ids), sc.name.in_(names)))).all()
+            filters = (await conn.execute(
+                select(s.mail_filter).where(fc.account_id.in_(account_ids), fc.enabled)
+                .order_by(fc.account_id, fc.position, fc.id))).all()
+        for account_id, name, value in settings:
+            try:
+                data = json.loads(value)
+            except ValueError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            current = out[account_id]
+            if name == SettingName.VACATION.value:
+                vacation = Vacation.from_json(data)
+                if vacation.active_on(today):
+                    out[account_id] = replace(current, vacation=vacation)
+            else:
+                forwarding = Forwarding.from_json(data)
+                if forwarding.enabled:
+                    out[account_id] = replace(current, forwarding=forwarding)
+        for row in filters:
+            current = out[row.account_id]
+            out[row.account_id] = replace(current, filters=(*current.filters, _filter(row)))
+        return out
 
     async def record_vacation_reply(self, account_id: int, sender: str,
                                     now: datetime | None = None,

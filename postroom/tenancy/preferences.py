@@ -139,13 +139,28 @@ class Preferences:
 
     async def delivery_rules(self, account: Account) -> DeliveryRules:
         """Filters, today's vacation reply and forwarding, as delivery should apply them."""
-        filters = await self.userdata.filters_for(account.id)
-        forwarding = await self.userdata.forwarding_for(account.id)
-        if not await self.forwarding_allowed(account):
-            forwarding = None
-            filters = [f for f in filters if f.action is not FilterAction.FORWARD]
-        return DeliveryRules(tuple(filters), await self.userdata.vacation_for(account.id),
-                             forwarding)
+        return (await self.delivery_rules_for([account]))[account.id]
+
+    async def delivery_rules_for(self, accounts: list[Account]) -> dict[int, DeliveryRules]:
+        """``delivery_rules`` of several accounts with one read of their settings; the
+        organisation is looked up only for accounts that forward."""
+        stored = await self.userdata.delivery_settings([a.id for a in accounts])
+        allowed: dict[int, bool] = {}
+        out: dict[int, DeliveryRules] = {}
+        for account in accounts:
+            got = stored[account.id]
+            filters, forwarding = got.filters, got.forwarding
+            forwards = forwarding is not None or any(
+                f.action is FilterAction.FORWARD for f in filters)
+            if forwards:
+                org_id = account.organisation_id
+                if org_id not in allowed:
+                    allowed[org_id] = await self.forwarding_allowed(account)
+                if not allowed[org_id]:
+                    forwarding = None
+                    filters = tuple(f for f in filters if f.action is not FilterAction.FORWARD)
+            out[account.id] = DeliveryRules(filters, got.vacation, forwarding)
+        return out
 
 
 def _forward_target(account: Account, address: str) -> str:
