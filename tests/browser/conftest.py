@@ -1,8 +1,9 @@
 """Browser tests: Debian's Chromium driven by Playwright against a live server.
 
-The server is ``postroom.app.start_http`` (the web app with the real submission path) on
-a free loopback port in the test's event loop, so tests deliver mail with the same
-``Services`` the server uses. Without /usr/bin/chromium (or the playwright package) the
+The server is ``tests.web.live.running_node``: the web app with the real submission path
+and the SMTP, IMAP and POP3 listeners, on free loopback ports in the test's event loop,
+so tests send by SMTP, read by IMAP and deliver with the same ``Services`` the server
+uses. Without /usr/bin/chromium (or the playwright package) the
 tests are skipped with the reason, except under CI (``CI=true``), where they fail.
 """
 
@@ -20,7 +21,7 @@ import pytest
 from postroom.app import Services
 from postroom.store.records import Account
 from tests.factories import PASSWORD, make_account, make_org
-from tests.web.live import running_server
+from tests.web.live import running_node
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -56,6 +57,7 @@ class Browser:
     page: Any
     ann: Account
     bob: Account
+    ports: dict[str, int] = field(default_factory=dict)  # smtp, submission, imap, ...
     console: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
 
@@ -96,14 +98,14 @@ async def web_browser(services: Services) -> AsyncIterator[Browser]:
     ann = await services.tenancy.accounts.add("ann@example.org", PASSWORD,
                                               quota=100 * 1024**2, display_name="Ann Example")
     bob = await make_account(services, "bob@example.org")
-    async with running_server(services) as base, async_playwright() as p:
+    async with running_node(services) as node, async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             context = await browser.new_context(accept_downloads=True,
                                                 viewport={"width": 1280, "height": 800})
             page = await context.new_page()
             page.set_default_timeout(15_000)
-            env = Browser(services, base, browser, page, ann, bob)
+            env = Browser(services, node.base, browser, page, ann, bob, node.ports)
             env.watch(page)
             yield env
         finally:

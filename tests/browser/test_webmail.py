@@ -1,5 +1,6 @@
-"""The web mail in Chromium: sign in, read, search, live updates, drafts, downloads,
-sending a reply, keyboard and drag and drop, and a phone-sized screen."""
+"""The web mail in Chromium: sign in, read mail delivered by SMTP, search, live updates,
+drafts, downloads, a reply read back over IMAP, the vacation reply and filters applied at
+delivery, keyboard and drag and drop, and a phone-sized screen."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from postroom.store.records import Target
+from tests.browser.clients import imap_messages, send_as, send_by_mx
 from tests.browser.conftest import Browser
 from tests.factories import make_message
 
@@ -32,7 +34,8 @@ def _html_mail(subject: str, body: str) -> bytes:
 
 async def test_sign_in_open_a_message_and_see_no_csp_violation(web_browser: Browser) -> None:
     env = web_browser
-    await _deliver(env, _html_mail("Spring programme", "Courses start in <b>April</b>."))
+    await send_by_mx(env, "news@example.net", ["ann@example.org"],
+                     _html_mail("Spring programme", "Courses start in <b>April</b>."))
     await env.sign_in()
     page = env.page
     await page.get_by_role("link", name=re.compile("Spring programme")).click()
@@ -130,11 +133,57 @@ async def test_reply_is_sent_and_arrives(web_browser: Browser) -> None:
     await page.keyboard.type("Friday is perfect.")
     await page.get_by_role("button", name="Send").click()
     await page.get_by_text("Your message was sent.").wait_for()
-    mail = env.services.mail
-    inbox = await mail.get_folder(env.bob.id, "INBOX")
-    rows = await mail.messages(env.bob.id, inbox.id)
-    raw = await mail.read_message(rows[-1])
+    [raw] = await imap_messages(env, "bob@example.org")  # bob reads it with an IMAP client
     assert b"Subject: Re: Lunch?" in raw and b"Friday is perfect." in raw
+    assert b"DKIM-Signature:" in raw and b"In-Reply-To: " in raw
+
+
+async def test_the_vacation_reply_is_sent_once(web_browser: Browser) -> None:
+    env = web_browser
+    await env.sign_in()
+    page = env.page
+    await page.goto(env.base + "/mail/settings/away")
+    await page.get_by_label("Send a vacation reply").check()
+    await page.get_by_label("Subject").fill("Away this week")
+    await page.get_by_label("Message").fill("I am on leave until Monday.")
+    await page.get_by_role("button", name="Save").first.click()
+    await page.get_by_text("Your vacation reply is on.").wait_for()
+    for subject in ("Budget", "Budget, again"):
+        await send_as(env, "bob@example.org", ["ann@example.org"],
+                      make_message(subject, sender="bob@example.org"))
+    replies = await imap_messages(env, "bob@example.org")
+    assert len(replies) == 1  # two messages, one reply (RFC 3834)
+    assert b"Auto-Submitted: auto-replied" in replies[0]
+    assert b"Subject: Away this week" in replies[0]
+    assert b"I am on leave until Monday." in replies[0]
+    assert len(await imap_messages(env, "ann@example.org")) == 2
+
+
+async def test_a_filter_moves_a_message(web_browser: Browser) -> None:
+    env = web_browser
+    await env.sign_in()
+    page = env.page
+    await page.goto(env.base + "/mail/folders")
+    await page.get_by_label("Name").fill("Receipts")
+    await page.get_by_role("button", name="Create").click()
+    await page.goto(env.base + "/mail/settings/filters")
+    await page.get_by_label("If").select_option("subject")
+    await page.get_by_label("contains").fill("receipt")
+    await page.get_by_label("then").select_option("move")
+    await page.get_by_label("Folder (for move)").select_option("Receipts")
+    await page.get_by_role("button", name="Add filter").click()
+    await page.get_by_text("receipt").first.wait_for()
+    await send_by_mx(env, "shop@example.net", ["ann@example.org"],
+                     make_message("Your receipt for order 42", body="Paid.\n",
+                                  sender="shop@example.net"))
+    await send_by_mx(env, "bob@example.net", ["ann@example.org"],
+                     make_message("Not a match", sender="bob@example.net"))
+    await page.goto(env.base + "/mail")
+    await page.get_by_text("Not a match").wait_for()
+    assert await page.get_by_text("Your receipt for order 42").count() == 0
+    await page.locator('#folder-list [data-drop-folder="Receipts"]').click()
+    await page.get_by_role("link", name=re.compile("Your receipt for order 42")).wait_for()
+    assert len(await imap_messages(env, "ann@example.org", "Receipts")) == 1
 
 
 async def test_keyboard_help_and_drag_to_folder(web_browser: Browser) -> None:
