@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="This node's host name: SMTP greeting, Received headers, Message-IDs "
         "and the TLS certificate made for development.",
     )
+    postmaster_address: str = Field(
+        "",
+        description="Where mail to `<postmaster>` and `postmaster@<hostname>` goes (RFC "
+        "5321 4.5.1): an address hosted here or outside. Empty: such mail is refused unless "
+        "`hostname` is a hosted domain. `postmaster@` of a hosted domain reaches the "
+        "organisation's administrators.",
+    )
     listen_address: str = Field(
         "127.0.0.1", description="Address every listener binds to (`0.0.0.0` for all)."
     )

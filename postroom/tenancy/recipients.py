@@ -9,6 +9,9 @@ Resolution (used by SMTP RCPT, the web mail's send path and notices):
    levels and without loops; targets outside the hosted domains are returned as
    ``external`` (forwarding) for the delivery layer to queue.
 4. Terminated accounts receive nothing; suspended ones still receive.
+5. The role addresses ``postmaster@`` (RFC 5321 4.5.1: every domain MUST accept it) and
+   ``abuse@`` (RFC 2142) of a hosted domain, when no account or alias of that name
+   exists, reach the organisation's administrators (``org_admin`` accounts).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from postroom.errors import AlreadyExists, Invalid, NotFound
 from postroom.mail.addresses import base_local_part, canonical_address, split_address
 from postroom.store import directory
 from postroom.store.db import Database
-from postroom.store.records import Account, AccountStatus, Alias
+from postroom.store.records import Account, AccountStatus, Alias, Role
 
 MAX_ALIAS_DEPTH = 5
 MAX_ALIAS_TARGETS = 100
+#: Local parts that every hosted domain answers (RFC 5321 4.5.1, RFC 2142 5).
+ROLE_ADDRESSES = ("postmaster", "abuse")
 
 
 @dataclass
@@ -79,10 +84,16 @@ class Recipients:
             return Resolution(address, hosted=False)
         _, domain_name = split_address(address)
         async with self.db.read() as conn:
-            if await directory.find_domain(conn, domain_name) is None:
+            domain = await directory.find_domain(conn, domain_name)
+            if domain is None:
                 return Resolution(address, hosted=False)
             result = Resolution(address, hosted=True)
             await self._expand(conn, address, result, depth=0, seen=set())
+            local = base_local_part(address.rpartition("@")[0])
+            if not result.deliverable and local in ROLE_ADDRESSES:
+                result.accounts = [
+                    a for a in await directory.list_accounts(conn, domain.organisation_id)
+                    if a.role is Role.ORG_ADMIN and a.status is not AccountStatus.TERMINATED]
         return result
 
     async def _expand(self, conn: AsyncConnection, address: str, result: Resolution,

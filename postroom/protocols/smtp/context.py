@@ -49,6 +49,7 @@ class SessionEnv:
     mx_max_recipients: int = 100
     submission_max_recipients: int = 1000
     sasl_mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN")
+    postmaster: str = ""  # where <postmaster> and postmaster@<hostname> go; "" = as is
 
 
 @dataclass

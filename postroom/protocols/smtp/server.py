@@ -58,6 +58,7 @@ class SmtpServer:
         settings = self.ctx.settings
         return SessionEnv(
             hostname=settings.hostname,
+            postmaster=settings.postmaster_address,
             mode=mode,
             inbound=self.delivery.inbound,
             submitter=self.delivery.submitter,

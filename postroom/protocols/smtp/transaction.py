@@ -82,7 +82,10 @@ async def handle_rcpt(session: Session, command: Rcpt) -> None:
         session.reply(replies.TOO_MANY_RECIPIENTS)  # RFC 5321 4.5.3.1.10
         return
     # RFC 5321 4.5.1: <postmaster> without a domain is the postmaster of this host.
-    address = f"postmaster@{env.hostname}" if path.is_postmaster else path.address
+    host_postmaster = f"postmaster@{env.hostname}"
+    address = host_postmaster if path.is_postmaster else path.address
+    if env.postmaster and address.lower() == host_postmaster.lower():
+        address = env.postmaster
     try:
         if txn.inbound is not None:
             await txn.inbound.add_recipient(address, txn.mail.params.size or 0)

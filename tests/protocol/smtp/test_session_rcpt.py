@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from postroom.protocols.smtp.context import Mode
+from postroom.store.records import Role
 from tests.factories import make_message
 from tests.protocol.smtp.conftest import DialogFactory
 from tests.protocol.smtp.transcript import SmtpWorld, codes
@@ -113,3 +114,38 @@ async def test_submission_may_send_anywhere(world: SmtpWorld) -> None:
     assert codes(await t.line("RCPT TO:<friend@remote.test>")) == ["250"]
     assert (await t.line("RCPT TO:<nobody@example.org>")).startswith("550 5.1.1")
     assert (await t.line("RCPT TO:<x%y@remote.test>")).startswith("553")
+
+
+async def test_role_addresses_reach_the_organisation_admins(world: SmtpWorld) -> None:
+    """RFC 5321 4.5.1: postmaster@ every hosted domain is accepted; abuse@ too (RFC 2142)."""
+    admin = await world.services.tenancy.accounts.add(
+        "it@example.org", "correct horse battery", role=Role.ORG_ADMIN)
+    t = await world.talk()
+    await t.ehlo()
+    out = await t.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<Postmaster@example.org>\r\n"
+                       "RCPT TO:<abuse@example.org>\r\nDATA\r\n")
+    assert codes(out) == ["250", "250", "250", "354"]
+    assert codes(await t.send(make_message(to="postmaster@example.org") + b".\r\n")) == ["250"]
+    assert len(await world.inbox(admin)) == 1 and await world.inbox(world.ann) == []
+
+
+async def test_an_existing_postmaster_alias_wins(world: SmtpWorld) -> None:
+    await world.services.tenancy.recipients.add_alias("postmaster@example.org",
+                                                      ["bob@example.org"])
+    t = await world.talk()
+    await t.ehlo()
+    await t.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<postmaster@example.org>\r\nDATA\r\n")
+    assert codes(await t.send(make_message(to="postmaster@example.org") + b".\r\n")) == ["250"]
+    assert len(await world.inbox(world.bob)) == 1
+
+
+async def test_bare_postmaster_goes_to_the_configured_address(world: SmtpWorld) -> None:
+    t = await world.talk(postmaster="ann@example.org")
+    await t.ehlo()
+    await t.line("MAIL FROM:<a@remote.test>")
+    assert (await t.line("RCPT TO:<postmaster>")).startswith("250")
+    assert (await t.line("RCPT TO:<postmaster@mx.postroom.test>")).startswith("250")
+    t = await world.talk()  # no postmaster_address: this host is not a hosted domain
+    await t.ehlo()
+    await t.line("MAIL FROM:<a@remote.test>")
+    assert (await t.line("RCPT TO:<postmaster>"))[0] == "5"
