@@ -14,6 +14,8 @@ Invariants:
   commit although it was accepted at RCPT (quota raced, folder trouble) is handed to
   the queue as a *local* recipient and retried there; aliases that point outside go to
   the queue as forwards.
+- ``Authentication-Results`` fields that carry our own authserv-id (the host name) are
+  removed before ours is added (RFC 8601 5), so a sender cannot forge a verdict.
 - Local copies go through ``delivery.local``, so each recipient's filters, forwarding
   and vacation reply apply (``delivery.personal``).
 - ``commit`` raises only when no recipient got the message (so the SMTP reply is a
@@ -37,6 +39,7 @@ from postroom.delivery.local import LocalDelivery
 from postroom.delivery.log import DeliveryLog
 from postroom.delivery.personal import HEAD_BYTES
 from postroom.errors import NotFound, OverQuota, PostroomError
+from postroom.mail.headers import read_header_block, wire_text
 from postroom.store.blobs import BlobWriter
 from postroom.store.mailboxes import MailStore
 from postroom.store.queue import NewRecipient, QueueStore
@@ -84,10 +87,32 @@ def received_field(envelope: Envelope, hostname: str, recipient: str | None,
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
+def forged_results(head: bytes, authserv_id: str) -> list[tuple[int, int]]:
+    """Byte ranges of the ``Authentication-Results`` fields in ``head`` whose
+    authserv-id is ours (RFC 8601 5: an MTA removes them before adding its own)."""
+    block = read_header_block(head, max_bytes=len(head))
+    ranges = []
+    for i, f in enumerate(block.fields):
+        if f.name.lower() != "authentication-results":
+            continue
+        words = wire_text(f.value).split(";", 1)[0].split()
+        if not words or words[0].lower() != authserv_id.lower():
+            continue
+        if i + 1 < len(block.fields):
+            end = block.fields[i + 1].start
+        else:
+            end = head.find(b"\n", f.start + len(f.name) + 1 + len(f.value)) + 1
+            if end <= 0:  # the head was cut inside this field: leave it
+                continue
+        ranges.append((f.start, end))
+    return ranges
+
+
 class Spool:
     """The body as it arrives: in memory while small, then a temporary file."""
 
     def __init__(self, directory: str | None = None) -> None:
+        self._dir = directory
         self._file: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
             max_size=SPOOL_IN_MEMORY, dir=directory)
         self.size = 0
@@ -109,6 +134,23 @@ class Spool:
         """The first ``size`` octets (where the header section is)."""
         self._file.seek(0)
         return self._file.read(size)
+
+    def cut(self, ranges: list[tuple[int, int]]) -> None:
+        """Remove the byte ``ranges`` (sorted, not overlapping) from the spool."""
+        if not ranges:
+            return
+        old, self._file = self._file, tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=SPOOL_IN_MEMORY, dir=self._dir)
+        self.size = 0
+        pos = 0
+        for start, end in [*ranges, (-1, -1)]:
+            old.seek(pos)
+            remaining = (start if start >= 0 else 1 << 62) - pos
+            while remaining > 0 and (chunk := old.read(min(COPY_CHUNK, remaining))):
+                self.write(chunk)
+                remaining -= len(chunk)
+            pos = end
+        old.close()
 
     def close(self) -> None:
         self._file.close()
@@ -175,6 +217,9 @@ class InboundTransaction:
     async def commit(self) -> InboundResult:
         """Store the message for every recipient; raise if none could have it."""
         try:
+            # RFC 8601 5: fields that claim our authserv-id come from elsewhere: forged.
+            self._spool.cut(forged_results(self._spool.head(HEAD_BYTES),
+                                           self.delivery.hostname))
             trace = await self._trace_fields()
             result = InboundResult(self.envelope.queue_id, size=self.size + len(trace))
             await self._deliver_local(trace, result)
