@@ -187,6 +187,21 @@ def start_queue_worker(delivery: Delivery) -> Listener:
     return Listener("queue", "outbound worker", close)
 
 
+def start_scheduler(services: Services) -> Listener:
+    """Housekeeping (``postroom.service.scheduler``) as a background task."""
+    from postroom.service.scheduler import Scheduler
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(Scheduler(services.db, services.tenancy).run(stop))
+
+    async def close() -> None:
+        stop.set()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
+
+    return Listener("scheduler", "housekeeping", close)
+
+
 def server_context(services: Services, delivery: Delivery | None = None) -> ServerContext:
     settings = services.settings
     certificates = Certificates.for_settings(settings.tls_cert_file, settings.tls_key_file,
@@ -232,6 +247,7 @@ async def run_server(settings: Settings, *, ready: Callable[[list[Listener]], No
         listeners.append(await start_http(services, delivery))
         listeners += await start_mail_listeners(services, delivery)
         listeners.append(start_queue_worker(delivery))
+        listeners.append(start_scheduler(services))
         for listener in listeners:
             log.info("listening: %s on %s", listener.name, listener.address)
         if ready is not None:

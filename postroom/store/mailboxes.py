@@ -11,6 +11,8 @@ Invariants:
   within that account: one account can never reach another's folders through this API.
 - Blob files whose last reference went away are unlinked after the commit; a crash in
   between leaves an orphan file for ``postroom verify --fix``.
+- Every stored message gets its conversation here, once (``conversations.assign``,
+  one look-up per account and delivery); copies and moves keep it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from postroom.errors import (
     PostroomError,
 )
 from postroom.mail.summary import MimeLimits
-from postroom.store import folders, messages
+from postroom.store import conversations, folders, messages
 from postroom.store.blobs import BlobFile, BlobStore, BlobWriter
 from postroom.store.changes import (
     ChangeFeed,
@@ -69,6 +71,21 @@ async def collect_orphans(db: Database, blobs: BlobStore, hashes: list[str]) -> 
     async with db.read() as conn:
         still = await messages.existing_hashes(conn, hashes)
     return blobs.remove_unpinned([h for h in hashes if h not in still])
+
+
+class _Placement:
+    """One delivered blob's conversation in each target account, looked up once each."""
+
+    def __init__(self, blob_id: int, thread: conversations.ThreadFields) -> None:
+        self.blob_id = blob_id
+        self.thread = thread
+        self._found: dict[int, int] = {}
+
+    async def conversation(self, conn: AsyncConnection, account_id: int) -> int:
+        if account_id not in self._found:
+            self._found[account_id] = await conversations.assign(conn, account_id,
+                                                                 self.blob_id, self.thread)
+        return self._found[account_id]
 
 
 class MailStore:
@@ -206,8 +223,9 @@ class MailStore:
             fields = await asyncio.to_thread(self._fields_of, blob)
             async with self.db.write() as conn:
                 blob_id = await messages.reference_blob(conn, fields, 0)
+                placed = _Placement(blob_id, fields.thread)
                 done = [
-                    await self._insert_one(conn, blob_id, blob, t, when, fallback_to_inbox)
+                    await self._insert_one(conn, placed, blob, t, when, fallback_to_inbox)
                     for t in targets
                 ]
                 stored = sum(1 for _, folder_id in done if folder_id is not None)
@@ -225,7 +243,7 @@ class MailStore:
     async def _insert_one(
         self,
         conn: AsyncConnection,
-        blob_id: int,
+        placed: _Placement,
         blob: BlobFile,
         target: Target,
         when: datetime,
@@ -241,8 +259,10 @@ class MailStore:
                         raise
                     folder = await folders.get(conn, target.account_id, "INBOX")
                 await messages.charge_quota(conn, target.account_id, blob.size)
-                uid, modseq = await messages.insert_message(conn, folder, blob_id, blob.size,
-                                                    target.flags, when)
+                conversation = await placed.conversation(conn, target.account_id)
+                uid, modseq = await messages.insert_message(conn, folder, placed.blob_id,
+                                                            blob.size, target.flags, when,
+                                                            conversation)
         except PostroomError as exc:
             return DeliveryOutcome(target, None, exc), None
         result = AppendResult(folder.uidvalidity, uid, modseq)

@@ -11,6 +11,8 @@ Invariants (see ``schema``):
   touched; expunged UIDs go to ``vanished`` with that MODSEQ (RFC 7162 3.2.10).
 - ``account.usage`` moves in the same statement that checks the quota, so two appends
   cannot both slip under it.
+- ``message.conversation_id`` is given at insert (``conversations.assign``, by the
+  caller) and carried by ``copy``; nothing here ever changes it.
 - ``blob.refcount`` moves with the rows that reference the blob; a blob whose count
   reaches zero is deleted with its index row and returned to the caller, which unlinks
   its file after the commit.
@@ -29,8 +31,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postroom.errors import Invalid, NotFound, OverQuota
+from postroom.mail.conversations import message_id_key
 from postroom.store import schema as s
 from postroom.store import search
+from postroom.store.conversations import ThreadFields
 from postroom.store.flags import join_flags, keywords_json, merge_bits, merge_keywords, split_flags
 from postroom.store.records import (
     Changes,
@@ -61,6 +65,8 @@ class BlobFields:
     preview: str
     has_attachments: bool
     index_text: str
+    #: What the conversation rule reads (``conversations``); not stored as such.
+    thread: ThreadFields
 
 
 _ROW_COLUMNS = (
@@ -74,6 +80,7 @@ _ROW_COLUMNS = (
     s.message.c.keywords,
     s.blob.c.hash,
     s.message.c.blob_id,
+    s.message.c.conversation_id,
 )
 
 
@@ -89,6 +96,7 @@ def row_to_message(r: Any) -> MessageRow:
         flags=join_flags(m["flags"], m["keywords"]),
         blob_hash=m["hash"],
         blob_id=m["blob_id"],
+        conversation_id=m["conversation_id"],
     )
 
 
@@ -180,6 +188,7 @@ async def reference_blob(conn: AsyncConnection, blob: BlobFields, refs: int) -> 
         "preview": blob.preview,
         "has_attachments": blob.has_attachments,
         "created_at": datetime.now().astimezone(),
+        "message_id_hash": message_id_key(blob.message_id),
     }
     dialect_insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     stmt = (
@@ -241,8 +250,10 @@ async def insert_message(
     size: int,
     flags: Iterable[str],
     internal_date: datetime,
+    conversation_id: int,
 ) -> tuple[int, int]:
-    """Append one message row; returns (uid, modseq)."""
+    """Append one message row; returns (uid, modseq). ``conversation_id`` comes from
+    ``conversations.assign``."""
     bits, keywords = split_flags(flags)
     uid, modseq = await allocate(conn, folder.id, 1)
     await conn.execute(
@@ -255,6 +266,7 @@ async def insert_message(
             internal_date=internal_date,
             flags=bits,
             keywords=keywords_json(keywords),
+            conversation_id=conversation_id,
         )
     )
     return uid, modseq
@@ -281,6 +293,7 @@ async def copy(
                 internal_date=row.internal_date,
                 flags=bits,
                 keywords=keywords_json(keywords),
+                conversation_id=row.conversation_id,  # a copy stays in its conversation
             )
         )
         new_uids.append(first + offset)
@@ -325,7 +338,8 @@ async def set_flags(
             .values(flags=new_bits, keywords=kw, modseq=modseq)
         )
         changed.append(MessageRow(r.id, r.folder_id, r.uid, modseq, r.size, r.internal_date,
-                                  join_flags(new_bits, kw), r.blob_hash, r.blob_id))
+                                  join_flags(new_bits, kw), r.blob_hash, r.blob_id,
+                                  r.conversation_id))
     return FlagUpdate(tuple(changed), modified, modseq)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from postroom.mail.summary import MimeLimits, summarize
+from postroom.store.conversations import thread_fields
 from postroom.store.messages import BlobFields
 
 
@@ -40,11 +41,12 @@ def blob_fields(raw: bytes, digest: str, limits: MimeLimits) -> BlobFields:
     text = data["text"]
     data["text"] = ""  # indexed in blob_fts, not stored twice
     headers = summary.headers
+    subject = (headers.get("subject") or "")[:1000]
     return BlobFields(
         hash=digest,
         size=len(raw),
         summary_json=json.dumps(data),
-        subject=(headers.get("subject") or "")[:1000],
+        subject=subject,
         from_text=_addresses_text(headers.get("from") or [])[:1000],
         to_text=_addresses_text(headers.get("to") or [])[:2000],
         cc_text=_addresses_text(headers.get("cc") or [])[:2000],
@@ -53,4 +55,6 @@ def blob_fields(raw: bytes, digest: str, limits: MimeLimits) -> BlobFields:
         preview=summary.preview,
         has_attachments=summary.has_attachments,
         index_text=text,
+        thread=thread_fields(subject, headers.get("in_reply_to"),
+                             headers.get("references") or []),
     )

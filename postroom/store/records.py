@@ -67,6 +67,8 @@ class MessageRow:
     flags: frozenset[str]
     blob_hash: str
     blob_id: int
+    #: Per account (``store.conversations``); 0 only for rows made outside the store.
+    conversation_id: int = 0
 
 
 @dataclass(frozen=True)

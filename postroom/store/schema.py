@@ -13,6 +13,9 @@ Invariants kept by the code that writes these tables (``mailboxes``, ``directory
 - ``blob.refcount`` equals the number of ``message`` rows pointing at the blob, and
   ``account.usage`` the sum of the sizes of the account's messages (``postroom verify``
   checks both).
+- ``message.conversation_id`` is set once, when the row is inserted, and never changes;
+  a copy carries its source's. Within an account it names one conversation: it is the
+  blob id of the message that began it, and blob ids are never reused.
 """
 
 from __future__ import annotations
@@ -204,6 +207,9 @@ blob = Table(
     Column("preview", Text, nullable=False),
     Column("has_attachments", Boolean, nullable=False),
     _created(),
+    # postroom.mail.conversations.message_id_key(message_id), NULL without a Message-ID:
+    # replies find the conversation they belong to through it (0004_conversations).
+    Column("message_id_hash", BigInteger, nullable=True, index=True),
     sqlite_autoincrement=True,
 )
 
@@ -220,6 +226,9 @@ message = Table(
     # System flags as a bit set (see mailboxes.SYSTEM_FLAGS); keywords as JSON list.
     Column("flags", Integer, nullable=False),
     Column("keywords", Text, nullable=False),
+    # Per account: the blob id of the message that started the conversation (see
+    # ``conversations``); copies and moves keep it (0004_conversations).
+    Column("conversation_id", BigInteger, nullable=False),
     UniqueConstraint("folder_id", "uid"),
     Index("ix_message_folder_id_modseq", "folder_id", "modseq"),
     sqlite_autoincrement=True,
@@ -312,6 +321,11 @@ Index("ix_message_folder_id_internal_date_uid",
       message.c.folder_id, message.c.internal_date, message.c.uid)
 # ... and its folder list counts unread messages from this index alone (Listing.folder_counts).
 Index("ix_message_folder_id_flags", message.c.folder_id, message.c.flags)
+# Conversations (0004_conversations): "is there a newer message of this conversation in
+# this folder?" is one probe of this index, so a folder's conversation list walks the
+# date index and skips the older messages of each conversation (Listing.conversation_page).
+Index("ix_message_folder_id_conversation_id_internal_date_uid", message.c.folder_id,
+      message.c.conversation_id, message.c.internal_date, message.c.uid)
 
 # --- delivery: outbound queue, sending limits, delivery log (migration 0002_delivery) ---
 #

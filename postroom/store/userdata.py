@@ -45,6 +45,8 @@ class SettingName(StrEnum):
     FORWARDING = "forwarding"
     COMPOSE_FORMAT = "compose_format"
     PAGE_SIZE = "page_size"
+    #: The web mail lists folders as conversations (JSON true/false; missing = true).
+    CONVERSATIONS = "conversations"
 
 
 class FilterField(StrEnum):
@@ -276,6 +278,13 @@ class UserData:
         async with self.db.write() as conn:
             await conn.execute(delete(s.vacation_reply)
                                .where(s.vacation_reply.c.account_id == account_id))
+
+    async def purge_vacation_replies(self, before: datetime) -> int:
+        """Forget replies sent before ``before`` (they no longer hold a sender back)."""
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(s.vacation_reply)
+                                        .where(s.vacation_reply.c.sent_at < before))
+            return int(result.rowcount or 0)
 
     # --- filters ----------------------------------------------------------------------
 

@@ -114,6 +114,13 @@ class Authenticator:
         await self._record_failure(ip, f"operator:{login}")
         raise AuthenticationFailed()
 
+    async def purge_throttles(self, now: datetime | None = None) -> int:
+        """Forget failures older than the policy remembers them (and ended blocks)."""
+        before = (now or datetime.now(UTC)) - max(self.policy.forget_after,
+                                                  self.policy.block_for)
+        async with self.db.write() as conn:
+            return await directory.purge_throttles(conn, before)
+
     async def _record_failure(self, ip: str | None, address: str | None) -> None:
         now = datetime.now(UTC)
         async with self.db.write() as conn:

@@ -1,5 +1,7 @@
-"""SORT and UID SORT (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957), and the base subject
-of RFC 5256 2.1 that SORT and THREAD share.
+"""SORT and UID SORT (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957).
+
+The base subject of RFC 5256 2.1 that SORT and THREAD share lives in
+``postroom.mail.conversations`` (the web mail's conversations use it too).
 
 Sort keys come from the decoded header fields of the stored summary
 (``store.imapquery``), so nothing is reparsed. Ties are broken by sequence number
@@ -11,10 +13,10 @@ Invariants: read-only; the search part is the one of SEARCH (``search.search_uid
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from postroom.mail.conversations import base_subject, is_reply
 from postroom.store.imapquery import summary_members
 from postroom.store.records import MessageRow
 
@@ -25,39 +27,7 @@ from .search import search_uids
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["base_subject", "handle_sort", "message_date", "sort_headers"]
-
-_WSP = re.compile(r"\s+")
-_TRAILER = re.compile(r"(\s|\(fwd\))+\Z", re.IGNORECASE)  # RFC 5256 2.1 (2)
-_BLOB = r"\[[^\[\]]*\]\s*"
-_LEADER = re.compile(rf"\A\s*(?:(?:{_BLOB})*(?:re|fwd?)\s*(?:{_BLOB})?:\s*|{_BLOB})",
-                     re.IGNORECASE)  # (3) subj-refwd and subj-blob
-_FWD = re.compile(r"\A\[fwd:(.*)\]\Z", re.IGNORECASE | re.DOTALL)  # (4) subj-fwd
-
-
-def base_subject(subject: str | None) -> str:
-    """RFC 5256 2.1: the subject without Re:, Fwd:, [blob] and (fwd) decorations."""
-    text = _WSP.sub(" ", subject or "").strip()
-    while True:
-        before = text
-        text = _TRAILER.sub("", text)
-        while True:
-            stripped = _LEADER.sub("", text, count=1)
-            if stripped == text or not stripped:  # a blob that is the whole subject stays
-                break
-            text = stripped
-        match = _FWD.match(text)
-        if match:
-            text = match.group(1).strip()
-        if text == before:
-            return text.casefold()
-
-
-def is_reply(subject: str | None) -> bool:
-    """Whether extracting the base subject removed a Re:/Fwd: (RFC 5256 4, step 5)."""
-    text = _WSP.sub(" ", subject or "").strip()
-    return bool(re.match(r"\A(?:\[[^\]]*\]\s*)*(re|fwd?)\s*(\[[^\]]*\])?\s*:", text, re.I)) \
-        or text.lower().endswith("(fwd)") or bool(_FWD.match(text))
+__all__ = ["base_subject", "handle_sort", "is_reply", "message_date", "sort_headers"]
 
 
 def message_date(headers: dict[str, Any], row: MessageRow) -> datetime:

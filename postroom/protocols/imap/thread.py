@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from postroom.mail.conversations import base_subject, is_reply
+
 from . import commands as c
 from . import responses as r
 from .search import search_uids
-from .sort import base_subject, is_reply, message_date, sort_headers
+from .sort import message_date, sort_headers
 
 if TYPE_CHECKING:
     from .session import Session

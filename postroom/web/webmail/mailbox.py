@@ -5,6 +5,14 @@ Purpose: the page a user lives in. Lists come from ``store.listing`` one page at
 one write path shared with IMAP and POP3). Fragment routes (``rows``, ``sidebar``) give
 the page script fresh HTML when the change feed says something changed.
 
+Conversations: unless the user switched them off (``SettingName.CONVERSATIONS``, on by
+default), a folder lists one line per conversation (``Listing.conversation_page``; the
+Drafts folder and searches stay flat); a conversation of one message, with no other
+message in the folders its view would show, is listed as that message. A selected
+conversation is named ``<folder id>:c<conversation id>`` and stands for all its
+messages in that folder: actions resolve it with ``Listing.conversation_uids``, which
+looks the folder up within the signed-in account.
+
 Invariants: messages are named ``<folder id>:<uid>`` and every store call carries the
 signed-in account, so a forged id names nothing; "delete" moves to Trash and deletes
 for good only in Trash; every POST goes through the CSRF check.
@@ -20,8 +28,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from postroom.errors import NotFound, PostroomError
-from postroom.store.listing import Criteria, Page, SortKey
+from postroom.store.listing import ConversationPage, Criteria, Page, SortKey
 from postroom.store.records import FolderInfo, SpecialUse
+from postroom.store.userdata import SettingName
 from postroom.web.webmail.context import SidebarFolder, User, Webmail, safe_next
 
 PAGE_SIZE = 50
@@ -36,6 +45,20 @@ def message_refs(values: list[Any]) -> dict[int, list[int]]:
         if folder.isdigit() and uid.isdigit():
             out[int(folder)].append(int(uid))
     return out
+
+
+def conversation_refs(values: list[Any]) -> dict[int, list[int]]:
+    """``["3:c41"]`` -> ``{3: [41]}`` (conversation 41 in folder 3); others are ignored."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for value in values[:5000]:
+        folder, _, conversation = str(value).partition(":c")
+        if folder.isdigit() and conversation.isdigit():
+            out[int(folder)].append(int(conversation))
+    return out
+
+
+async def conversations_on(webmail: Webmail, user: User) -> bool:
+    return await webmail.userdata.setting(user.id, SettingName.CONVERSATIONS, True) is not False
 
 
 def _list_params(request: Request) -> tuple[SortKey, bool, int]:
@@ -71,21 +94,25 @@ def build(webmail: Webmail) -> APIRouter:
     _ = webmail._
     mail = webmail.mail
 
-    async def folder_page(user: User, folder: FolderInfo, request: Request) -> Page:
+    async def folder_page(user: User, folder: FolderInfo, request: Request,
+                          conversations: bool) -> Page | ConversationPage:
         sort, descending, page = _list_params(request)
-        return await webmail.listing.folder_page(user.id, folder.id, sort=sort,
-                                                 descending=descending,
-                                                 offset=(page - 1) * PAGE_SIZE,
-                                                 limit=PAGE_SIZE)
+        threaded = conversations and folder.special_use is not SpecialUse.DRAFTS
+        fetch = webmail.listing.conversation_page if threaded else webmail.listing.folder_page
+        return await fetch(user.id, folder.id, sort=sort, descending=descending,
+                           offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
 
-    def list_context(request: Request, folder: FolderInfo | None, page: Page,
-                     sidebar: list[SidebarFolder], search: Criteria | None) -> dict[str, Any]:
+    def list_context(request: Request, folder: FolderInfo | None,
+                     page: Page | ConversationPage, sidebar: list[SidebarFolder],
+                     search: Criteria | None, conversations: bool = False) -> dict[str, Any]:
         sort, descending, number = _list_params(request)
         names = {f.id: f.name for f in sidebar}
         show_to = folder is not None and folder.special_use in (SpecialUse.SENT,
                                                                 SpecialUse.DRAFTS)
         base = {k: v for k, v in request.query_params.items() if k != "page"}
         return {"folder": folder, "page": page, "sort": sort.value, "desc": descending,
+                "threaded": isinstance(page, ConversationPage),
+                "conversations": conversations,
                 "page_number": number, "pages": max(1, -(-page.total // PAGE_SIZE)),
                 "folder_names": names, "show_to": show_to, "search": search,
                 "base_query": base, "in_trash": folder is not None
@@ -105,9 +132,10 @@ def build(webmail: Webmail) -> APIRouter:
     async def show_folder(request: Request, folder_id: int,
                           user: User = Depends(webmail.current_user)) -> Response:
         folder = await mail.folder_by_id(user.id, folder_id)
-        page = await folder_page(user, folder, request)
+        on = await conversations_on(webmail, user)
+        page = await folder_page(user, folder, request, on)
         sidebar = await webmail.sidebar(user)
-        context = list_context(request, folder, page, sidebar, None)
+        context = list_context(request, folder, page, sidebar, None, on)
         return await webmail.page(request, user, "webmail/mailbox.html", context,
                                   current_folder=folder.id, sidebar=sidebar)
 
@@ -115,9 +143,10 @@ def build(webmail: Webmail) -> APIRouter:
     async def folder_rows(request: Request, folder_id: int,
                           user: User = Depends(webmail.current_user)) -> Response:
         folder = await mail.folder_by_id(user.id, folder_id)
-        page = await folder_page(user, folder, request)
+        on = await conversations_on(webmail, user)
+        page = await folder_page(user, folder, request, on)
         sidebar = await webmail.sidebar(user)  # the "move to" choices
-        context = list_context(request, folder, page, sidebar, None)
+        context = list_context(request, folder, page, sidebar, None, on)
         context["list_url"] = f"/mail/f/{folder.id}" + _keep_query(request)
         return webmail.render(request, "webmail/_list.html",
                               {"user": user, "csrf": user.session.csrf_token, **context})
@@ -162,24 +191,41 @@ def build(webmail: Webmail) -> APIRouter:
         toggle = str(form.get("toggle") or "")
         if toggle:  # one row's star: "flag:<folder>:<uid>" or "unflag:..."
             action, _sep, ref = toggle.partition(":")
-            refs = message_refs([ref])
+            values: list[Any] = [ref]
         else:
-            refs = message_refs(form.getlist("msg"))
+            values = form.getlist("msg")
             action = str(form.get("action") or "")
+        selected = conversation_refs(values)
+        refs = message_refs(values)
         if action not in _ACTIONS:
             return webmail.done(request, back, _("Choose what to do."), error=True)
-        if not refs:
+        if not refs and not selected:
             return webmail.done(request, back, _("Select one or more messages first."),
                                 error=True)
         try:
+            for folder_id, conversation_ids in selected.items():  # every message of each
+                refs[folder_id] += await webmail.listing.conversation_uids(
+                    user.id, folder_id, conversation_ids)
             count = 0
             for folder_id, uids in refs.items():
-                count += await apply(user, folder_id, uids, action,
-                                     str(form.get("dest") or ""))
+                if uids:  # none: the conversations have left the folder
+                    count += await apply(user, folder_id, sorted(set(uids)), action,
+                                         str(form.get("dest") or ""))
         except PostroomError as exc:
             return webmail.done(request, back, exc.message, error=True)
         return webmail.done(request, back, describe(action, count, str(form.get("dest") or "")),
                             data={"count": count})
+
+    @router.post("/conversations")
+    async def switch_conversations(request: Request,
+                                   user: User = Depends(webmail.current_user)) -> Response:
+        """Conversations on (``on=1``) or off: a per-user setting."""
+        form = await webmail.form(request, user)
+        on = str(form.get("on") or "") == "1"
+        await webmail.userdata.set_setting(user.id, SettingName.CONVERSATIONS, on)
+        text = _("Messages are grouped into conversations.") if on else _(
+            "Messages are listed one by one.")
+        return webmail.done(request, safe_next(str(form.get("next") or "")), text)
 
     async def apply(user: User, folder_id: int, uids: list[int], action: str,
                     dest: str) -> int:

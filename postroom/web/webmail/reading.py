@@ -14,11 +14,18 @@ Invariants:
 - Only parts listed as attachments are downloadable, always as ``attachment`` with
   ``nosniff``, a sandboxing CSP and an RFC 6266/5987 file name.
 - Opening a message marks it read (\\Seen), as IMAP FETCH BODY[] does.
+
+A conversation (``/c/<folder id>/<conversation id>``) shows the account's messages of
+that conversation (``Listing.conversation``: the folder's and every other folder's but
+Trash and Junk), oldest first, the newest open; opening it marks them read. Its bodies
+are the same escaped text or sandboxed frames as a single message's (the newest
+``CONVERSATION_BODIES``; older ones link to their own page).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -27,7 +34,8 @@ from starlette.responses import Response
 from postroom.errors import NotFound
 from postroom.mail.headers import bytes_to_text
 from postroom.mail.summary import MessageSummary, decode_body, part_header_bytes
-from postroom.store.records import MessageDetail, SpecialUse
+from postroom.store.listing import ListItem
+from postroom.store.records import FolderInfo, MessageDetail, SpecialUse
 from postroom.web.security import DOWNLOAD_HEADERS, content_disposition, frame_csp
 from postroom.web.webmail.context import User, Webmail
 from postroom.web.webmail.message_view import (
@@ -39,6 +47,8 @@ from postroom.web.webmail.message_view import (
 )
 from postroom.web.webmail.sanitize import frame_document
 
+#: Bodies shown in a conversation (the newest); older messages link to their own page.
+CONVERSATION_BODIES = 20
 _SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 
 
@@ -50,6 +60,26 @@ async def load(webmail: Webmail, user: User, folder_id: int, uid: int
     detail = found[0]
     raw = await webmail.mail.read_message(detail.row)
     return detail, MessageSummary.from_json(detail.summary), raw
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    """One message of a conversation, as the conversation page shows it."""
+
+    item: ListItem
+    ref: str
+    folder_name: str
+    summary: MessageSummary | None  # None: not loaded (an older message: a link only)
+    text_chunks: list[tuple[str, bool]] | None = None
+    frame_url: str = ""
+    blocked: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"/mail/m/{self.item.folder_id}/{self.item.uid}"
+
+    def people(self, name: str) -> list[Any]:
+        return people(self.summary.headers, name) if self.summary is not None else []
 
 
 def sender_address(summary: MessageSummary) -> str:
@@ -170,5 +200,57 @@ def build(webmail: Webmail) -> APIRouter:
             "cc": people(summary.headers, "cc"),
             "date": summary.headers.get("date") or detail.row.internal_date,
             "text": text, "attachments": summary.attachments})
+
+    async def shown(request: Request, user: User, item: ListItem, folder_name: str,
+                    full: bool) -> ShownMessage:
+        ref = f"{item.folder_id}:{item.uid}"
+        if not full:
+            return ShownMessage(item, ref, folder_name, None)
+        try:
+            _detail, summary, raw = await load(webmail, user, item.folder_id, item.uid)
+        except NotFound:  # gone since the list was read
+            return ShownMessage(item, ref, folder_name, None)
+        allowed = await remote_allowed(request, user, summary)
+        html = render_html(raw, summary, allow_remote=allowed)
+        text = plain_text(raw, summary) if html is None else None
+        frame = f"/mail/m/{item.folder_id}/{item.uid}/frame" + ("?images=1" if allowed else "")
+        return ShownMessage(item, ref, folder_name, summary,
+                            split_links(text) if text is not None else None,
+                            frame if html is not None else "",
+                            html.blocked_images if html is not None and not allowed else 0)
+
+    async def mark_read(user: User, items: list[ListItem]) -> None:
+        unread: dict[int, list[int]] = {}
+        for item in items:
+            if not item.seen:
+                unread.setdefault(item.folder_id, []).append(item.uid)
+        for folder_id, uids in unread.items():
+            await mail.set_flags(user.id, folder_id, uids, "add", ["\\Seen"])
+
+    @router.get("/c/{folder_id}/{conversation_id}")
+    async def conversation(request: Request, folder_id: int, conversation_id: int,
+                           user: User = Depends(webmail.current_user)) -> Response:
+        folder: FolderInfo = await mail.folder_by_id(user.id, folder_id)
+        items = await webmail.listing.conversation(user.id, conversation_id, folder.id)
+        here = [i for i in items if i.folder_id == folder.id]
+        if not here:
+            raise NotFound("that conversation is not there any more")
+        await mark_read(user, items)
+        sidebar = await webmail.sidebar(user)  # with the unread counts after that
+        names = {f.id: f.name for f in sidebar}
+        first_full = max(0, len(items) - CONVERSATION_BODIES)
+        messages = [await shown(request, user, item, names.get(item.folder_id, ""),
+                                n >= first_full) for n, item in enumerate(items)]
+        newer, older = await webmail.listing.conversation_neighbours(user.id, folder.id,
+                                                                     here[-1])
+        newest = items[-1]
+        ref = f"{folder.id}:c{conversation_id}"
+        return await webmail.page(request, user, "webmail/conversation.html", {
+            "folder": folder, "messages": messages, "ref": ref,
+            "subject": items[0].subject, "reply_ref": f"{newest.folder_id}:{newest.uid}",
+            "flagged": any(i.flagged for i in here),
+            "newer": newer, "older": older,
+            "url": f"/mail/c/{folder.id}/{conversation_id}",
+        }, current_folder=folder.id, sidebar=sidebar)
 
     return router
