@@ -7,13 +7,16 @@ folder and the test only checks that every page renders without a CSP violation.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from postroom.store.records import Target
 from postroom.store.userdata import NewContact, UserData
+from postroom.tenancy.preferences import Preferences
 from tests.browser.conftest import Browser, screenshot_dir
 
 INBOX = [
@@ -23,9 +26,6 @@ INBOX = [
     ("Facilities <facilities@example.org>", "Fire alarm test on Wednesday at 10:00",
      "The weekly fire alarm test will take place as usual. No action is needed.", False,
      False, 2),
-    ("Tom Okafor <tom.okafor@example.net>", "Re: Visit from the exam board",
-     "Thanks for organising the room. I have booked the car park for their arrival.", False,
-     True, 5),
     ("Library <library@example.org>", "Your reservation is ready",
      "The book you reserved, 'Teaching Adults', can be collected from the front desk.",
      False, False, 26),
@@ -41,13 +41,17 @@ INBOX = [
 
 
 def _mail(sender: str, subject: str, body: str, when: datetime,
-          attachment: bool = False) -> bytes:
+          attachment: bool = False, parents: tuple[str, ...] = (),
+          to: str = "Ann Example <ann@example.org>") -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = "Ann Example <ann@example.org>"
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid(domain="example.org")
+    if parents:
+        msg["In-Reply-To"] = parents[-1]
+        msg["References"] = " ".join(parents)
     msg.set_content(body + "\n\nBest wishes,\n" + sender.split(" <")[0] + "\n")
     if attachment:
         msg.add_attachment(b"%PDF-1.4\n" + b"0" * 48_000, maintype="application",
@@ -75,6 +79,29 @@ def _newsletter(when: datetime) -> bytes:
     return msg.as_bytes()
 
 
+THREAD = [
+    ("Ann Example <ann@example.org>", "Sent", "Visit from the exam board",
+     "The exam board visits on Thursday at 09:30. Can someone book a room and parking?"),
+    ("Tom Okafor <tom.okafor@example.net>", "INBOX", "Re: Visit from the exam board",
+     "I have booked room B12 and the car park for their arrival."),
+    ("Helen Wright <helen.wright@example.org>", "INBOX", "Re: Visit from the exam board",
+     "Thanks both. I will meet them at reception and bring the portfolio."),
+]
+
+
+async def _conversation(env: Browser, now: datetime) -> None:
+    """Ann's question (in Sent) and two replies: one conversation of three."""
+    parents: tuple[str, ...] = ()
+    for i, (sender, folder, subject, body) in enumerate(THREAD):
+        when = now - timedelta(hours=8 - 2 * i)
+        raw = _mail(sender, subject, body, when, parents=parents,
+                    to="Staff <staff@example.org>")
+        parents += (str(BytesParser().parsebytes(raw, headersonly=True)["Message-ID"]),)
+        flags = frozenset({"\\Seen"}) if folder == "Sent" else frozenset()
+        await env.services.mail.deliver(raw, [Target(env.ann.id, folder, flags)],
+                                        internal_date=when)
+
+
 async def _populate(env: Browser) -> None:
     mail, ann = env.services.mail, env.ann.id
     now = datetime.now(UTC)
@@ -85,10 +112,14 @@ async def _populate(env: Browser) -> None:
         when = now - timedelta(hours=hours)
         await mail.deliver(_mail(sender, subject, body, when, attach),
                            [Target(ann, "INBOX", frozenset(flags))], internal_date=when)
+    await _conversation(env, now)
     when = now - timedelta(minutes=12)
     await mail.deliver(_newsletter(when), [Target(ann)], internal_date=when)
     await mail.create_folder(ann, "Projects")
     await mail.create_folder(ann, "Projects/Open evening")
+    prefs = Preferences(UserData(env.services.db), env.services.tenancy.organisations)
+    await prefs.add_filter(env.ann, "from", "noreply@exams.example.net", "move", "Projects")
+    await prefs.add_filter(env.ann, "subject", "[Newsletter]", "mark_read")
     await UserData(env.services.db).save_contacts(ann, [
         NewContact("Priya Shah", "priya.shah@example.org", "0161 496 0000"),
         NewContact("Tom Okafor", "tom.okafor@example.net"),
@@ -112,10 +143,17 @@ async def test_screenshots_of_the_main_pages(web_browser: Browser, tmp_path: Pat
     await page.wait_for_function("document.activeElement.id === 'rich-editor'")
     await page.keyboard.type("Thanks, that is good news!")
     await page.screenshot(path=str(out / "compose.png"))
+    await page.goto(env.base + "/mail")
+    await page.get_by_role("link", name=re.compile("Visit from the exam board")).first.click()
+    await page.locator("text=bring the portfolio >> visible=true").first.wait_for()
+    await page.screenshot(path=str(out / "conversation.png"))
     await page.goto(env.base + "/mail/search?q=minutes&in=all")
     await page.screenshot(path=str(out / "search.png"))
     await page.goto(env.base + "/mail/settings/away")
     await page.screenshot(path=str(out / "settings.png"))
+    await page.goto(env.base + "/mail/settings/filters")
+    await page.get_by_label("contains").fill("Open evening")
+    await page.screenshot(path=str(out / "filters.png"))
     await page.goto(env.base + "/mail/contacts")
     await page.screenshot(path=str(out / "contacts.png"))
     phone = await env.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
