@@ -2,9 +2,9 @@
 
 Purpose: one place for what a user sets up (signature, vacation reply, forwarding, mail
 filters, senders whose remote images may load, contacts) so that the web mail writes it
-and the delivery path reads it (``vacation_for``, ``forwarding_for``, ``filters_for``,
-``record_vacation_reply``). The rules about what may be set (an organisation that does
-not allow forwarding, valid addresses) live in ``postroom.tenancy.preferences``.
+and the delivery path reads it (``delivery_settings``, ``record_vacation_reply``). The
+rules about what may be set (an organisation that does not allow forwarding, valid
+addresses) live in ``postroom.tenancy.preferences``.
 
 Invariants:
 - Every function takes the ``account_id`` it acts for and every query is filtered by it:
@@ -199,20 +199,6 @@ class UserData:
         return Forwarding.from_json(value) if isinstance(value, dict) else Forwarding()
 
     # --- for the delivery path -------------------------------------------------------
-
-    async def vacation_for(self, account_id: int, today: date | None = None) -> Vacation | None:
-        """The vacation reply to send today, or None (delivery: RFC 3834 rules apply)."""
-        vacation = await self.vacation(account_id)
-        return vacation if vacation.active_on(today or datetime.now(UTC).date()) else None
-
-    async def forwarding_for(self, account_id: int) -> Forwarding | None:
-        """The stored forwarding, or None. Check ``tenancy.preferences`` for the org rule."""
-        forwarding = await self.forwarding(account_id)
-        return forwarding if forwarding.enabled else None
-
-    async def filters_for(self, account_id: int) -> list[MailFilter]:
-        """The enabled filters in the order they apply."""
-        return [f for f in await self.filters(account_id) if f.enabled]
 
     async def delivery_settings(self, account_ids: list[int], today: date | None = None,
                                 ) -> dict[int, PersonalSettings]:

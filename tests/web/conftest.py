@@ -36,6 +36,16 @@ class Web:
         return await sign_in(client or self.client, address, password)
 
 
+async def act(web: Web, action: str, refs: list[str], **extra: str) -> dict[str, object]:
+    """POST a list action (``/mail/messages``) with a fresh CSRF token; the JSON answer."""
+    page = await web.client.get("/mail", follow_redirects=True)
+    response = await web.client.post("/mail/messages", data={
+        "csrf": csrf_of(page.text), "action": action, "msg": refs, **extra},
+        headers={"accept": "application/json"})
+    result: dict[str, object] = response.json()
+    return result
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
         r'name="csrf" value="([^"]+)"', html)

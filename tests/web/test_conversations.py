@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from postroom.store.records import Target
 from postroom.store.userdata import SettingName, UserData
 from tests.unit.store.test_conversations import mail
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import Web, act, csrf_of
 
 START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -90,20 +90,11 @@ async def test_opening_a_conversation_shows_it_across_folders(signed_in: Web) ->
     assert "\\Seen" not in next(r for r in rows if r.conversation_id != conv).flags
 
 
-async def _act(web: Web, action: str, refs: list[str], **extra: str) -> dict[str, object]:
-    page = await web.client.get("/mail", follow_redirects=True)
-    response = await web.client.post("/mail/messages", data={
-        "csrf": csrf_of(page.text), "action": action, "msg": refs, **extra},
-        headers={"accept": "application/json"})
-    result: dict[str, object] = response.json()
-    return result
-
-
 async def test_actions_apply_to_every_message_of_the_conversation_in_the_folder(
         signed_in: Web) -> None:
     inbox, conv = await _thread(signed_in)
     mail_store, ann = signed_in.services.mail, signed_in.ann.id
-    assert (await _act(signed_in, "read", [f"{inbox}:c{conv}"]))["count"] == 3
+    assert (await act(signed_in, "read", [f"{inbox}:c{conv}"]))["count"] == 3
     flagged = await signed_in.client.post("/mail/messages", data={
         "csrf": csrf_of((await signed_in.client.get(f"/mail/f/{inbox}")).text),
         "toggle": f"flag:{inbox}:c{conv}"}, headers={"accept": "application/json"})
@@ -111,14 +102,14 @@ async def test_actions_apply_to_every_message_of_the_conversation_in_the_folder(
     rows = {r.uid: r for r in await mail_store.messages(ann, inbox)}
     assert all({"\\Seen", "\\Flagged"} <= rows[uid].flags for uid in (1, 2, 3))
     assert not rows[4].flags
-    moved = await _act(signed_in, "move", [f"{inbox}:c{conv}", f"{inbox}:4"], dest="Archive")
+    moved = await act(signed_in, "move", [f"{inbox}:c{conv}", f"{inbox}:4"], dest="Archive")
     assert moved["message"] == "4 messages moved to Archive."
     assert await mail_store.messages(ann, inbox) == []
     sent = await mail_store.get_folder(ann, "Sent")
     assert len(await mail_store.messages(ann, sent.id)) == 1  # only this folder's messages
     archive = await mail_store.get_folder(ann, "Archive")
     assert {r.conversation_id for r in await mail_store.messages(ann, archive.id)} >= {conv}
-    deleted = await _act(signed_in, "delete", [f"{archive.id}:c{conv}"])
+    deleted = await act(signed_in, "delete", [f"{archive.id}:c{conv}"])
     assert deleted["count"] == 3
 
 
@@ -135,7 +126,7 @@ async def test_conversations_of_another_account_are_out_of_reach(signed_in: Web)
         assert response.status_code == 404, url
         assert "Salaries" not in response.text and "Payroll" not in response.text
     for ref in (f"{bob_inbox}:c{bob_conv}", f"{ann_inbox}:c{bob_conv}"):
-        result = await _act(web, "delete", [ref])
+        result = await act(web, "delete", [ref])
         assert not result.get("count"), ref
     rows = await web.services.mail.messages(web.bob.id, bob_inbox)
     assert [(r.uid, r.flags) for r in rows] == [(1, frozenset()), (2, frozenset())]

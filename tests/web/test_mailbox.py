@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from postroom.store.records import Target
 from tests.factories import make_message
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import Web, act, csrf_of
 
 
 async def _fill(web: Web, count: int) -> int:
@@ -54,30 +54,21 @@ async def test_list_is_paged_and_sorted(signed_in: Web) -> None:
     assert _subjects(rows.text)[0] == "Subject 009"
 
 
-async def _act(web: Web, action: str, refs: list[str], **extra: str) -> dict[str, object]:
-    page = await web.client.get("/mail", follow_redirects=True)
-    response = await web.client.post("/mail/messages", data={
-        "csrf": csrf_of(page.text), "action": action, "msg": refs, **extra},
-        headers={"accept": "application/json"})
-    result: dict[str, object] = response.json()
-    return result
-
-
 async def test_actions_on_selected_messages(signed_in: Web) -> None:
     folder = await _fill(signed_in, 4)
     mail, ann = signed_in.services.mail, signed_in.ann.id
     refs = [f"{folder}:1", f"{folder}:2"]
-    assert (await _act(signed_in, "read", refs))["count"] == 2
+    assert (await act(signed_in, "read", refs))["count"] == 2
     assert all("\\Seen" in r.flags for r in await mail.messages(ann, folder, [1, 2]))
-    await _act(signed_in, "unread", refs[:1])
+    await act(signed_in, "unread", refs[:1])
     assert "\\Seen" not in (await mail.messages(ann, folder, [1]))[0].flags
-    await _act(signed_in, "flag", refs[1:])
+    await act(signed_in, "flag", refs[1:])
     assert "\\Flagged" in (await mail.messages(ann, folder, [2]))[0].flags
-    result = await _act(signed_in, "move", [f"{folder}:3"], dest="Archive")
+    result = await act(signed_in, "move", [f"{folder}:3"], dest="Archive")
     assert result["message"] == "1 message moved to Archive."
     archive = await mail.get_folder(ann, "Archive")
     assert len(await mail.messages(ann, archive.id)) == 1
-    await _act(signed_in, "junk", [f"{folder}:4"])
+    await act(signed_in, "junk", [f"{folder}:4"])
     junk = await mail.get_folder(ann, "Junk")
     junk_rows = await mail.messages(ann, junk.id)
     assert len(junk_rows) == 1 and "$Junk" in junk_rows[0].flags
@@ -86,11 +77,11 @@ async def test_actions_on_selected_messages(signed_in: Web) -> None:
 async def test_delete_moves_to_trash_and_deletes_for_good_there(signed_in: Web) -> None:
     folder = await _fill(signed_in, 2)
     mail, ann = signed_in.services.mail, signed_in.ann.id
-    await _act(signed_in, "delete", [f"{folder}:1", f"{folder}:2"])
+    await act(signed_in, "delete", [f"{folder}:1", f"{folder}:2"])
     trash = await mail.get_folder(ann, "Trash")
     assert len(await mail.messages(ann, trash.id)) == 2
     assert await mail.messages(ann, folder) == []
-    result = await _act(signed_in, "delete", [f"{trash.id}:1"])
+    result = await act(signed_in, "delete", [f"{trash.id}:1"])
     assert result["message"] == "1 message deleted."
     assert [r.uid for r in await mail.messages(ann, trash.id)] == [2]
 
@@ -124,7 +115,7 @@ async def test_search_by_text_sender_attachment_and_date(signed_in: Web) -> None
 
 async def test_search_in_one_folder(signed_in: Web) -> None:
     folder = await _fill(signed_in, 2)
-    await _act(signed_in, "move", [f"{folder}:1"], dest="Archive")
+    await act(signed_in, "move", [f"{folder}:1"], dest="Archive")
     archive = await signed_in.services.mail.get_folder(signed_in.ann.id, "Archive")
     inbox_only = await signed_in.client.get(f"/mail/search?q=body&in={folder}")
     assert _subjects(inbox_only.text) == ["Subject 001"]

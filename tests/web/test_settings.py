@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 from postroom.store import directory
-from postroom.store.userdata import FilterAction
+from postroom.store.userdata import FilterAction, PersonalSettings, UserData
 from postroom.store.websessions import WebSessions
 from postroom.web.security import SESSION_COOKIE
 from tests.factories import PASSWORD
 from tests.web.conftest import Web, client_for, csrf_of
+
+
+async def personal(data: UserData, account_id: int, day: date | None = None) -> PersonalSettings:
+    """What delivery reads for one account (``UserData.delivery_settings``)."""
+    return (await data.delivery_settings([account_id], day))[account_id]
+
 
 
 async def _csrf(web: Web, url: str = "/mail/settings/account") -> str:
@@ -69,9 +75,9 @@ async def test_vacation_and_forwarding_are_stored_for_delivery(signed_in: Web) -
     rules = await prefs.delivery_rules(signed_in.ann)
     assert rules.forwarding is not None and rules.forwarding.address == "ann@home.example"
     data = signed_in.app.state.webmail.userdata
-    vacation = await data.vacation_for(signed_in.ann.id, date(2026, 7, 2))
+    vacation = (await personal(data, signed_in.ann.id, date(2026, 7, 2))).vacation
     assert vacation is not None and vacation.body == "Back on the 15th."
-    assert await data.vacation_for(signed_in.ann.id, date(2026, 7, 15)) is None
+    assert (await personal(data, signed_in.ann.id, date(2026, 7, 15))).vacation is None
 
 
 async def test_forwarding_refused_when_the_organisation_forbids_it(signed_in: Web) -> None:
@@ -96,14 +102,14 @@ async def test_filters_are_added_toggled_and_deleted(signed_in: Web) -> None:
     await client.post("/mail/settings/filters", data={
         "csrf": csrf, "field": "subject", "contains": "[spam]", "action": "delete"})
     data = signed_in.app.state.webmail.userdata
-    filters = await data.filters_for(signed_in.ann.id)
+    filters = list((await personal(data, signed_in.ann.id)).filters)
     assert [(f.contains, f.action, f.argument) for f in filters] == [
         ("newsletter", FilterAction.MOVE, "Archive"), ("[spam]", FilterAction.DELETE, "")]
     await client.post(f"/mail/settings/filters/{filters[0].id}/enable",
                       data={"csrf": csrf, "on": "0"})
-    assert len(await data.filters_for(signed_in.ann.id)) == 1
+    assert len(list((await personal(data, signed_in.ann.id)).filters)) == 1
     await client.post(f"/mail/settings/filters/{filters[1].id}/delete", data={"csrf": csrf})
-    assert await data.filters_for(signed_in.ann.id) == []
+    assert list((await personal(data, signed_in.ann.id)).filters) == []
 
 
 async def test_folders_are_created_renamed_subscribed_and_deleted(signed_in: Web) -> None:

@@ -39,21 +39,21 @@ _ACTIONS = ("read", "unread", "flag", "unflag", "delete", "move", "junk", "notju
 
 def message_refs(values: list[Any]) -> dict[int, list[int]]:
     """``["3:17", "3:18"]`` -> ``{3: [17, 18]}``; anything malformed is ignored."""
-    out: dict[int, list[int]] = defaultdict(list)
-    for value in values[:5000]:
-        folder, _, uid = str(value).partition(":")
-        if folder.isdigit() and uid.isdigit():
-            out[int(folder)].append(int(uid))
-    return out
+    return _refs(values, ":")
 
 
 def conversation_refs(values: list[Any]) -> dict[int, list[int]]:
     """``["3:c41"]`` -> ``{3: [41]}`` (conversation 41 in folder 3); others are ignored."""
+    return _refs(values, ":c")
+
+
+def _refs(values: list[Any], separator: str) -> dict[int, list[int]]:
+    """Folder id -> ids from ``<folder><separator><id>`` values (at most 5,000 read)."""
     out: dict[int, list[int]] = defaultdict(list)
     for value in values[:5000]:
-        folder, _, conversation = str(value).partition(":c")
-        if folder.isdigit() and conversation.isdigit():
-            out[int(folder)].append(int(conversation))
+        folder, _, item = str(value).partition(separator)
+        if folder.isdigit() and item.isdigit():
+            out[int(folder)].append(int(item))
     return out
 
 

@@ -9,11 +9,17 @@ from postroom.store.userdata import (
     FilterAction,
     FilterField,
     NewContact,
+    PersonalSettings,
     SettingName,
     UserData,
     Vacation,
 )
 from tests.factories import make_account, make_org
+
+
+async def personal(data: UserData, account_id: int, day: date | None = None) -> PersonalSettings:
+    """What delivery reads for one account (``UserData.delivery_settings``)."""
+    return (await data.delivery_settings([account_id], day))[account_id]
 
 
 async def test_settings_and_vacation_round_trip(services: Services) -> None:
@@ -27,8 +33,8 @@ async def test_settings_and_vacation_round_trip(services: Services) -> None:
     vacation = Vacation(True, date(2026, 7, 1), date(2026, 7, 3), "Away", "Back soon")
     await data.set_setting(ann.id, SettingName.VACATION, vacation.to_json())
     assert await data.vacation(ann.id) == vacation
-    assert await data.vacation_for(ann.id, date(2026, 7, 3)) == vacation
-    assert await data.vacation_for(ann.id, date(2026, 6, 30)) is None
+    assert (await personal(data, ann.id, date(2026, 7, 3))).vacation == vacation
+    assert (await personal(data, ann.id, date(2026, 6, 30))).vacation is None
 
 
 async def test_vacation_reply_once_per_sender_per_week(services: Services) -> None:
@@ -65,7 +71,7 @@ async def test_filters_keep_their_order(services: Services) -> None:
     await data.add_filter(ann.id, FilterField.SUBJECT, "b", FilterAction.MARK_READ)
     await data.set_filter_enabled(ann.id, first.id, False)
     assert [f.contains for f in await data.filters(ann.id)] == ["a", "b"]
-    assert [f.contains for f in await data.filters_for(ann.id)] == ["b"]
+    assert [f.contains for f in list((await personal(data, ann.id)).filters)] == ["b"]
 
 
 async def test_image_senders(services: Services) -> None:
